@@ -1,0 +1,38 @@
+"""The three roles of the app, kept as Django groups so admins can manage them in the admin."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    ANNOTATOR = "annotator"
+    ADMIN = "admin"  # runs rounds, manages data
+    RESEARCHER = "researcher"  # read-only API access with a token
+
+
+ROLE_DESCRIPTIONS = {
+    Role.ANNOTATOR: "labels images and edits the labeling guide",
+    Role.ADMIN: "runs training and evaluation rounds and manages data",
+    Role.RESEARCHER: "reads results and exports through the REST API",
+}
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    """The roles of a user; a superuser has every role."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return set(Role)
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = {role for role in Role if role.value in names}
+        user._role_cache = cached
+    return cached
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+    return role in user_roles(user)

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from labeling.accounts import views as account_views
+from labeling.health import healthz
+
+admin.site.site_header = "ImageNet human-accuracy study — administration"
+admin.site.site_title = "Study admin"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+]
