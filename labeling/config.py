@@ -102,5 +102,5 @@ def redact_url(url: str) -> str:
     return url
 
 
-def default_sqlite_path(base_dir: Path) -> Path:
-    return base_dir / "var" / "db.sqlite3"
+def default_sqlite_path(var_dir: Path) -> Path:
+    return var_dir / "db.sqlite3"

@@ -89,7 +89,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     _default_db = parse_database_url(DATABASE_URL)
 else:
-    _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path(BASE_DIR)}
+    _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path(VAR_DIR)}
+    # A fresh checkout has no var/ yet; SQLite cannot create the folder itself.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 if _default_db["ENGINE"].endswith("sqlite3"):
     # Many annotators save at once even in the demo: wait for the write lock instead of failing.
     _default_db.setdefault("OPTIONS", {}).update(

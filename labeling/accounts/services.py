@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -12,9 +12,33 @@ from labeling.accounts.roles import Role
 User = get_user_model()
 
 
+# Apps whose records study admins manage in the Django admin.
+ADMIN_MANAGED_APPS = (
+    "auth",
+    "authtoken",
+    "accounts",
+    "taxonomy",
+    "images",
+    "guide",
+    "predictions",
+    "rounds",
+    "review",
+    "training",
+    "scoring",
+)
+
+
 def roles_ensure() -> dict[Role, Group]:
     """Create the role groups if they are missing."""
     return {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def role_permissions_sync() -> None:
+    """Give the admin role every permission on the study's records, so the Django admin is
+    usable by study admins without making them superusers."""
+    groups = roles_ensure()
+    permissions = Permission.objects.filter(content_type__app_label__in=ADMIN_MANAGED_APPS)
+    groups[Role.ADMIN].permissions.set(permissions)
 
 
 @transaction.atomic

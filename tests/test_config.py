@@ -1,0 +1,102 @@
+"""Bad configuration stops the app with one line that names the setting, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labeling.config import ConfigError, parse_database_url, redact_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_one_line_error_naming(result: subprocess.CompletedProcess, setting: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert setting in lines[0]
+
+
+def test_missing_secret_key_with_debug_off_names_secret_key():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="")
+    assert_one_line_error_naming(result, "SECRET_KEY")
+
+
+def test_unsupported_database_scheme_names_database_url():
+    result = run_manage("check", DATABASE_URL="mysql://root@localhost/labels")
+    assert_one_line_error_naming(result, "DATABASE_URL")
+
+
+def test_malformed_database_port_names_database_url():
+    result = run_manage("check", DATABASE_URL="postgres://db:notaport/labels")
+    assert_one_line_error_naming(result, "DATABASE_URL")
+
+
+def test_unreachable_database_names_database_url_and_hides_the_password():
+    result = run_manage("migrate", DATABASE_URL="postgres://app:s3cret@127.0.0.1:1/labels")
+    assert_one_line_error_naming(result, "DATABASE_URL")
+    assert "s3cret" not in result.stderr
+    assert "127.0.0.1:1" in result.stderr
+
+
+def test_sqlite_file_in_a_missing_folder_names_database_url(tmp_path):
+    missing = tmp_path / "nowhere" / "db.sqlite3"
+    result = run_manage("migrate", DATABASE_URL=f"sqlite:///{missing}")
+    assert_one_line_error_naming(result, "DATABASE_URL")
+
+
+def test_non_redis_broker_names_celery_broker_url():
+    result = run_manage("check", CELERY_BROKER_URL="amqp://guest@localhost//")
+    assert_one_line_error_naming(result, "CELERY_BROKER_URL")
+
+
+def test_unreadable_boolean_names_the_setting():
+    result = run_manage("check", DEBUG="maybe")
+    assert_one_line_error_naming(result, "DEBUG")
+
+
+def test_postgres_url_becomes_a_postgresql_database_entry():
+    db = parse_database_url("postgres://user:p%40ss@db.example:5433/study?sslmode=require")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("study", "user", "p@ss")
+    assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
+    assert db["OPTIONS"]["sslmode"] == "require"
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("sqlite:////srv/study/db.sqlite3", "/srv/study/db.sqlite3"),
+        ("sqlite:///relative.sqlite3", "relative.sqlite3"),
+        ("sqlite://", ":memory:"),
+    ],
+)
+def test_sqlite_urls_give_the_file_they_name(url, name):
+    assert parse_database_url(url) == {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+
+
+def test_database_url_without_a_name_is_rejected():
+    with pytest.raises(ConfigError, match="DATABASE_URL names no database"):
+        parse_database_url("postgres://localhost")
+
+
+def test_passwords_are_redacted_in_messages():
+    assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
