@@ -1,0 +1,49 @@
+"""Load the taxonomy fixture into the database (idempotent; safe to run on every deploy)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.taxonomy.services import (
+    TaxonomyError,
+    taxonomy_fixture_path,
+    taxonomy_load,
+    taxonomy_read,
+)
+
+
+class Command(BaseCommand):
+    help = "Load the ImageNet class tree (fixtures/taxonomy.json) into the database."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--fixture",
+            type=Path,
+            default=None,
+            help="the fixture to load (default: fixtures/taxonomy.json)",
+        )
+
+    def handle(self, *args, fixture: Path | None, **options) -> None:
+        fixture = fixture or taxonomy_fixture_path()
+        started = time.monotonic()
+        try:
+            counts = taxonomy_load(document=taxonomy_read(path=fixture))
+        except TaxonomyError as error:
+            raise CommandError(f"{error}; nothing was written") from None
+        groups = counts["groups"]
+        self.stdout.write(
+            f"loaded {fixture} in {time.monotonic() - started:.1f} s: "
+            f"{counts['synsets']} synsets ({counts['classes']} classes), {counts['edges']} edges, "
+            f"{counts['closure_rows']} closure rows, {counts['multi_parent']} nodes with several "
+            f"parents\n"
+            f"classes: {groups['dog']} dog, {counts['organism_incl_dogs']} organism (incl. dogs), "
+            f"{groups['object']} object\n"
+            f"changes: {counts['synsets_created']} synsets created, "
+            f"{counts['synsets_updated']} updated, {counts['synsets_detached']} detached; "
+            f"edges +{counts['edges_created']} -{counts['edges_deleted']}; closure rows "
+            f"+{counts['closure_created']} ~{counts['closure_updated']} "
+            f"-{counts['closure_deleted']}"
+        )

@@ -1,0 +1,36 @@
+"""The committed taxonomy fixture, parsed once, and a database with it loaded."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.wordnet import WordNetUnavailable, wordnet_corpus
+
+
+@pytest.fixture(scope="session")
+def committed_document() -> dict:
+    return taxonomy_read(path=taxonomy_fixture_path())
+
+
+@pytest.fixture
+def document(committed_document) -> dict:
+    """A copy each test may edit."""
+    return copy.deepcopy(committed_document)
+
+
+@pytest.fixture
+def loaded(db, committed_document) -> dict:
+    """The counts of loading the committed fixture."""
+    return taxonomy_load(document=committed_document)
+
+
+@pytest.fixture(scope="session")
+def wordnet():
+    """WordNet 3.0 as the build uses it. scripts/test installs it, so a missing WordNet fails."""
+    try:
+        return wordnet_corpus()
+    except WordNetUnavailable as error:
+        pytest.fail(str(error))
