@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from api import views
@@ -8,4 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("api.taxonomy.urls")),
+    path("", include("api.guide.urls")),
+    path("", include("api.images.urls")),
 ]

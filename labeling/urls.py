@@ -19,4 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("classes/", include("labeling.taxonomy.urls")),
+    path("guide/", include("labeling.guide.urls")),
+    path("files/", include("labeling.images.urls")),
 ]
