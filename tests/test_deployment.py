@@ -1,0 +1,330 @@
+"""The deployment files agree with the settings: docker-compose.yml, the Dockerfile, the pinned
+requirements, the README's two commands and the CI entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from labeling.config import FALSE_WORDS, parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker")
+BACKING_SERVICES = ("postgres", "redis")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+def services_running_the_app(services: dict) -> dict:
+    """web, worker and any one-shot service (such as migrate) built from the app's image."""
+    return {name: s for name, s in services.items() if "build" in s}
+
+
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """What docker compose makes of `${VAR}`, `${VAR:-default}` and `${VAR:?message}` when the
+    variables are unset: defaults are used, required variables get a stand-in value."""
+
+    def replace(match: re.Match) -> str:
+        op = match["op"] or ""
+        if op.endswith("-"):
+            return match["arg"]
+        return f"stand-in-for-{match['name'].lower()}"
+
+    return _VARIABLE.sub(replace, value).replace("$$", "$")
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def command_words(service: dict) -> list[str]:
+    command = service.get("command") or []
+    return shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
+
+
+def contains_run(words: list[str], run: list[str]) -> bool:
+    return any(words[i : i + len(run)] == run for i in range(len(words) - len(run) + 1))
+
+
+def volume_mounts(service: dict) -> dict[str, str]:
+    """Mount point -> volume (or host path) of a service."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            mounts[volume["target"]] = volume.get("source", "")
+        else:
+            source, target = volume.split(":")[:2]
+            mounts[target] = source
+    return mounts
+
+
+def depends_on(service: dict) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def settings_environment_names() -> set[str]:
+    """Every environment variable labeling/settings.py reads, directly or through config.py."""
+    names = set()
+    for path in (ROOT / "labeling" / "settings.py", ROOT / "labeling" / "config.py"):
+        text = path.read_text()
+        names |= set(re.findall(r"os\.environ\.get\(\s*[\"'](\w+)[\"']", text))
+        names |= set(re.findall(r"os\.environ\[\s*[\"'](\w+)[\"']\s*\]", text))
+        names |= set(re.findall(r"os\.getenv\(\s*[\"'](\w+)[\"']", text))
+        names |= set(re.findall(r"\benv_\w+\(\s*[\"'](\w+)[\"']", text))
+    return names
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------
+
+
+def test_compose_defines_web_worker_postgres_and_redis(services):
+    assert {"web", "worker", "postgres", "redis"} <= set(services)
+
+
+def test_web_and_worker_are_built_from_the_same_image_with_the_shared_app_anchor(compose, services):
+    app = compose["x-app"]
+    for name in APP_SERVICES:
+        assert services[name]["build"] == app["build"], name
+        assert services[name].get("image") == app.get("image"), name
+        assert services[name]["environment"] == app["environment"], name
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert re.search(r"^x-app:\s*&app\b", text, re.MULTILINE)
+    assert len(re.findall(r"<<:\s*\*app\b", text)) >= len(APP_SERVICES)
+
+
+def test_web_runs_gunicorn_with_the_wsgi_application(services):
+    words = command_words(services["web"])
+    assert words[0] == "gunicorn"
+    assert "labeling.wsgi:application" in words
+    assert any(re.fullmatch(r"(--bind=|-b)?0\.0\.0\.0:8000", w) for w in words), words
+
+
+def test_worker_runs_a_celery_worker_of_the_labeling_app(services):
+    assert contains_run(command_words(services["worker"]), ["celery", "-A", "labeling", "worker"])
+
+
+def test_worker_and_web_share_the_database_and_broker_settings(services):
+    web, worker = environment(services["web"]), environment(services["worker"])
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "SECRET_KEY"):
+        assert name in web, name
+        assert web[name] == worker[name], name
+
+
+def test_database_url_points_to_the_postgres_service_in_a_form_the_settings_accept(services):
+    url = interpolate(environment(services["web"])["DATABASE_URL"])
+    database = parse_database_url(url)
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["HOST"] == "postgres"
+    assert database["PORT"] in ("", "5432")
+    assert database["NAME"]
+
+
+def test_database_credentials_match_the_postgres_service(services):
+    database = parse_database_url(interpolate(environment(services["web"])["DATABASE_URL"]))
+    postgres = {k: interpolate(v) for k, v in environment(services["postgres"]).items()}
+    assert database["USER"] == postgres.get("POSTGRES_USER", "postgres")
+    assert database["PASSWORD"] == postgres["POSTGRES_PASSWORD"]
+    assert database["NAME"] == postgres.get("POSTGRES_DB", database["USER"])
+
+
+def test_broker_is_the_redis_service(services):
+    url = interpolate(environment(services["web"])["CELERY_BROKER_URL"])
+    parts = urlsplit(url)
+    assert parts.scheme == "redis"
+    assert parts.hostname == "redis"
+
+
+def test_secret_key_must_be_supplied_and_has_no_default(services):
+    raw = environment(services["web"])["SECRET_KEY"]
+    assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", raw), raw
+
+
+def test_debug_is_off(services, monkeypatch):
+    from labeling.config import env_bool
+
+    for name in APP_SERVICES:
+        value = interpolate(environment(services[name])["DEBUG"])
+        assert value.strip().lower() in FALSE_WORDS
+        monkeypatch.setenv("DEBUG", value)
+        assert env_bool("DEBUG", True) is False
+
+
+def test_media_volume_is_mounted_at_media_root_in_web_and_worker(compose, services):
+    sources = set()
+    for name in APP_SERVICES:
+        media_root = environment(services[name])["MEDIA_ROOT"]
+        mounts = volume_mounts(services[name])
+        assert media_root in mounts, f"{name} does not mount a volume at {media_root}"
+        sources.add(mounts[media_root])
+    assert len(sources) == 1, "web and worker must share one media volume"
+    assert sources.pop() in (compose.get("volumes") or {}), "media must be a named volume"
+
+
+def test_database_lives_in_a_named_volume(compose, services):
+    mounts = volume_mounts(services["postgres"])
+    assert mounts.get("/var/lib/postgresql/data") in (compose.get("volumes") or {})
+
+
+def test_postgres_and_redis_have_health_checks(services):
+    assert services["postgres"]["image"].startswith("postgres:15")
+    assert services["redis"]["image"].startswith("redis:7")
+    assert "pg_isready" in json.dumps(services["postgres"]["healthcheck"]["test"])
+    assert "redis-cli" in json.dumps(services["redis"]["healthcheck"]["test"])
+    assert "ping" in json.dumps(services["redis"]["healthcheck"]["test"])
+
+
+def test_web_health_check_asks_healthz(services):
+    assert "/healthz" in json.dumps(services["web"]["healthcheck"]["test"])
+
+
+def test_web_and_worker_wait_for_healthy_postgres_and_redis(services):
+    for name in APP_SERVICES:
+        deps = depends_on(services[name])
+        for backing in BACKING_SERVICES:
+            assert deps.get(backing) == "service_healthy", f"{name} -> {backing}"
+
+
+def test_migrations_run_before_the_web_server_starts(services):
+    web = services["web"]
+    if "migrate" in services:
+        assert depends_on(web).get("migrate") == "service_completed_successfully"
+        assert "manage.py migrate" in " ".join(command_words(services["migrate"]))
+    else:
+        assert "manage.py migrate" in " ".join(command_words(web))
+
+
+def test_every_variable_compose_sets_for_the_app_is_one_the_settings_read(services):
+    read = settings_environment_names()
+    for name, service in services_running_the_app(services).items():
+        unknown = set(environment(service)) - read
+        assert not unknown, f"{name} sets variables the settings never read: {sorted(unknown)}"
+
+
+def test_compose_sets_every_deployment_setting(services):
+    expected = {
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "MEDIA_ROOT",
+        "STATIC_ROOT",
+    }
+    assert expected <= set(environment(services["web"]))
+
+
+def test_env_example_documents_every_required_variable():
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{(\w+):?\?", compose_text))
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*(\w+)=", example, re.MULTILINE))
+    assert "SECRET_KEY" in required
+    assert required <= documented, sorted(required - documented)
+
+
+# --- Dockerfile and requirements ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    joined = re.sub(r"\\\n", " ", text)
+    instructions = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_image_is_python_311_on_debian_bookworm(dockerfile):
+    froms = [rest for keyword, rest in dockerfile_instructions(dockerfile) if keyword == "FROM"]
+    assert froms == ["python:3.11-slim-bookworm"]
+
+
+def test_image_runs_gunicorn_as_a_non_root_user(dockerfile):
+    instructions = dockerfile_instructions(dockerfile)
+    cmd = [rest for keyword, rest in instructions if keyword == "CMD"][-1]
+    words = json.loads(cmd)  # exec form, so signals reach gunicorn
+    assert words[0] == "gunicorn"
+    assert "labeling.wsgi:application" in words
+    users = [rest for keyword, rest in instructions if keyword == "USER"]
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_image_never_bakes_in_a_secret_key(dockerfile):
+    for keyword, rest in dockerfile_instructions(dockerfile):
+        if keyword in ("ENV", "ARG"):
+            assert "SECRET_KEY" not in rest
+    collect = [rest for kw, rest in dockerfile_instructions(dockerfile) if "collectstatic" in rest]
+    assert collect and "SECRET_KEY=" in collect[0] and "DEBUG=0" in collect[0]
+
+
+def test_build_context_leaves_out_local_state():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".venv", "var", ".git", ".env"):
+        assert entry in ignored, entry
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_requirements_pin_every_package_exactly(name):
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-r "):
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],]*==[A-Za-z0-9.+!\-]+", line), line
+
+
+# --- README and the two commands ------------------------------------------------------------------
+
+
+def test_readme_opens_with_the_two_commands_demo_then_test():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    assert [block.strip() for block in blocks[:2]] == ["./scripts/demo", "./scripts/test"]
+
+
+@pytest.mark.parametrize("path", ["scripts/demo", "scripts/test", ".ci/run"])
+def test_the_commands_are_executable_bash_scripts(path):
+    script = ROOT / path
+    assert script.read_text().startswith("#!/usr/bin/env bash\n")
+    assert os.access(script, os.X_OK)
+
+
+def test_ci_runs_the_same_command_as_a_developer():
+    lines = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    commands = [line for line in lines if not line.startswith(("set ", "cd "))]
+    assert len(commands) == 1 and "scripts/test" in commands[0], commands
