@@ -22,6 +22,12 @@ def make_user(username: str, *roles: Role):
     return user_create_or_update(username=username, password=PASSWORD, roles=list(roles))
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher costs ~0.4 s per user here; tests check roles, not hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def annotator(db):
     return make_user("anna", Role.ANNOTATOR)

@@ -10,10 +10,12 @@ from django.db.models import Q
 
 from labeling.taxonomy.models import Synset
 
+PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes, safe in paths and URLs
+
 
 def new_public_id() -> str:
-    """An opaque id that says nothing about the image's class, source or file name."""
-    return secrets.token_urlsafe(12)
+    """An opaque id that says nothing about the image's class, source or file name (80 bits)."""
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(16))
 
 
 class DatasetKind(models.TextChoices):

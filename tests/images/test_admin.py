@@ -1,0 +1,96 @@
+"""Admins manage images in the Django admin: upload through the services, mark problematic."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from labeling.images.models import Image, ReferenceImage
+from labeling.images.services import reference_image_create
+from tests.conftest import login, make_user
+from tests.images.factories import make_class, make_image, picture, val_source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser_client():
+    user = make_user("root")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return login(user)
+
+
+def test_image_admin_pages_list_search_and_filter(superuser_client):
+    image = make_image()
+    reference = reference_image_create(
+        synset=make_class("norfolk"), original_name="r", data=picture()
+    )
+    for url in [
+        "/admin/images/imagesource/?q=imagenet",
+        "/admin/images/image/?q=n02094114&original_label__group__exact=dog&problematic__exact=0",
+        f"/admin/images/image/?q={image.sha256}",
+        f"/admin/images/image/{image.pk}/change/",
+        "/admin/images/image/add/",
+        "/admin/images/referenceimage/?q=Norfolk&synset__group__exact=dog",
+        f"/admin/images/referenceimage/{reference.pk}/change/",
+        "/admin/images/referenceimage/add/",
+    ]:
+        response = superuser_client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_the_admin_actions_mark_and_clear_problematic_images(superuser_client):
+    images = [make_image(seed=seed) for seed in range(2)]
+    ids = [image.pk for image in images]
+    superuser_client.post(
+        "/admin/images/image/", {"action": "mark_problematic", "_selected_action": ids}
+    )
+    marked = Image.objects.filter(pk__in=ids)
+    assert all(i.problematic and "root" in i.problematic_reason for i in marked)
+    superuser_client.post(
+        "/admin/images/image/", {"action": "clear_problematic", "_selected_action": ids[:1]}
+    )
+    assert list(Image.objects.filter(problematic=True).values_list("pk", flat=True)) == ids[1:]
+
+
+def test_an_image_uploaded_in_the_admin_goes_through_the_checks(superuser_client):
+    data = {
+        "source": val_source().pk,
+        "original_name": "ILSVRC2012_val_00000391.JPEG",
+        "original_label": make_class("norfolk").wnid,
+    }
+    response = superuser_client.post(
+        "/admin/images/image/add/",
+        {**data, "upload": SimpleUploadedFile("x.JPEG", picture(seed=1)[:400])},
+    )
+    assert response.status_code == 200 and b"damaged or incomplete" in response.content
+    response = superuser_client.post(
+        "/admin/images/image/add/", {**data, "upload": SimpleUploadedFile("x.JPEG", picture())}
+    )
+    assert response.status_code == 302, response.content
+    image = Image.objects.get()
+    assert image.original_label_id == "n02094114" and image.width == 640
+    response = superuser_client.post(
+        "/admin/images/image/add/",
+        {**data, "original_name": "other", "upload": SimpleUploadedFile("y.jpg", picture())},
+    )
+    assert b"already stored as" in response.content
+    assert Image.objects.count() == 1
+
+
+def test_a_reference_image_uploaded_in_the_admin_respects_the_limit(superuser_client, settings):
+    settings.REFERENCE_IMAGES_PER_CLASS = 1
+    norfolk = make_class("norfolk")
+    response = superuser_client.post(
+        "/admin/images/referenceimage/add/",
+        {"synset": norfolk.pk, "upload": SimpleUploadedFile("n02094114_1.JPEG", picture())},
+    )
+    assert response.status_code == 302, response.content
+    reference = ReferenceImage.objects.get()
+    assert (reference.position, reference.original_name) == (1, "n02094114_1.JPEG")
+    response = superuser_client.post(
+        "/admin/images/referenceimage/add/",
+        {"synset": norfolk.pk, "upload": SimpleUploadedFile("b.JPEG", picture(seed=2))},
+    )
+    assert b"already has the most (1) reference images" in response.content
