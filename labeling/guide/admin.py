@@ -1,0 +1,177 @@
+"""Admin for the labeling guide. Saves go through the services, so every change keeps a revision."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from labeling.guide.models import DistinctionNote, GuideEntry, GuideRevision
+from labeling.guide.services import distinction_note_save, guide_entry_save
+
+
+class RevisionCommentForm(forms.ModelForm):
+    revision_comment = forms.CharField(
+        required=False, max_length=300, help_text="what changed and why (kept with the revision)"
+    )
+
+
+class ReadOnlyRevisionInline(admin.TabularInline):
+    model = GuideRevision
+    fields = ["number", "created_at", "author", "comment", "title", "text"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EntryRevisionInline(ReadOnlyRevisionInline):
+    fk_name = "entry"
+    fields = ["number", "created_at", "author", "comment", "text"]
+    readonly_fields = fields
+
+
+class NoteRevisionInline(ReadOnlyRevisionInline):
+    fk_name = "note"
+
+
+def _sync(obj, saved) -> None:
+    # The admin goes on with `obj` (log entry, redirect, message): make it the stored row.
+    obj.__dict__.update(saved.__dict__)
+
+
+@admin.register(GuideEntry)
+class GuideEntryAdmin(admin.ModelAdmin):
+    form = RevisionCommentForm
+    list_display = ["synset", "class_index", "updated_at", "updated_by", "revision_count"]
+    list_filter = ["synset__group", "updated_at", "updated_by"]
+    search_fields = ["synset__wnid", "synset__name", "synset__display_name", "text"]
+    autocomplete_fields = ["synset"]
+    list_select_related = ["synset", "updated_by"]
+    fields = ["synset", "text", "revision_comment", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+    inlines = [EntryRevisionInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new entry has no history yet
+
+    def get_readonly_fields(self, request, obj=None):
+        # An entry belongs to one class for good; its history would not make sense elsewhere.
+        return [*self.readonly_fields, "synset"] if obj is not None else self.readonly_fields
+
+    @admin.display(description="class index", ordering="synset__class_index")
+    def class_index(self, obj: GuideEntry) -> int | None:
+        return obj.synset.class_index
+
+    @admin.display(description="revisions")
+    def revision_count(self, obj: GuideEntry) -> int:
+        return obj.revisions.count()
+
+    def save_model(self, request, obj, form, change):
+        saved = guide_entry_save(
+            synset=obj.synset,
+            text=form.cleaned_data["text"],
+            author=request.user,
+            comment=form.cleaned_data.get("revision_comment", ""),
+        )
+        _sync(obj, saved)
+
+
+class DistinctionNoteForm(RevisionCommentForm):
+    class Meta:
+        model = DistinctionNote
+        fields = ["title", "text", "synsets"]
+
+    def clean_synsets(self):
+        synsets = self.cleaned_data["synsets"]
+        if len({synset.pk for synset in synsets}) < 2:
+            raise forms.ValidationError("Choose at least two classes that the note tells apart.")
+        return synsets
+
+
+@admin.register(DistinctionNote)
+class DistinctionNoteAdmin(admin.ModelAdmin):
+    form = DistinctionNoteForm
+    list_display = ["title", "class_list", "updated_at", "updated_by"]
+    list_filter = ["synsets__group", "updated_at", "updated_by"]
+    search_fields = ["title", "text", "synsets__wnid", "synsets__name"]
+    autocomplete_fields = ["synsets"]
+    fields = ["title", "text", "synsets", "revision_comment", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+    inlines = [NoteRevisionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("synsets")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description="classes")
+    def class_list(self, obj: DistinctionNote) -> str:
+        return ", ".join(synset.display_name for synset in obj.synsets.all())
+
+    def save_model(self, request, obj, form, change):
+        saved = distinction_note_save(
+            note=obj if change else None,
+            title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            synsets=form.cleaned_data["synsets"],
+            author=request.user,
+            comment=form.cleaned_data.get("revision_comment", ""),
+        )
+        _sync(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        # The service has set the classes; the form's save_m2m would only repeat it.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+@admin.register(GuideRevision)
+class GuideRevisionAdmin(admin.ModelAdmin):
+    """The history is a record: nobody edits or deletes it here."""
+
+    list_display = ["__str__", "number", "entry", "note", "author", "created_at", "comment"]
+    list_filter = [
+        ("entry", admin.EmptyFieldListFilter),
+        ("note", admin.EmptyFieldListFilter),
+        "entry__synset__group",
+        "author",
+        "created_at",
+    ]
+    search_fields = [
+        "entry__synset__wnid",
+        "entry__synset__name",
+        "note__title",
+        "title",
+        "text",
+        "comment",
+        "author__username",
+    ]
+    list_select_related = ["entry__synset", "note", "author"]
+    readonly_fields = [
+        "entry",
+        "note",
+        "number",
+        "title",
+        "text",
+        "author",
+        "created_at",
+        "comment",
+    ]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

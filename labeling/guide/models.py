@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import IsNull
 
 from labeling.taxonomy.models import Synset
 
@@ -87,3 +88,44 @@ class GuideRevision(models.Model):
     def __str__(self) -> str:
         target = self.entry or self.note
         return f"{target} v{self.number}"
+
+
+class GuideFreeze(models.Model):
+    """The guide as it stood when an admin froze it for an evaluation round.
+
+    While a freeze is active (not released) nobody can change the guide, so every labeler of the
+    round works with the same text. The snapshot keeps the frozen texts and revision numbers for
+    good, whatever happens to the guide after the release.
+    """
+
+    name = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="freeze_name_nonempty"),
+            # At most one active freeze: every active row has the same value of the expression,
+            # so a second one violates the partial unique index (NULLs alone would not collide).
+            models.UniqueConstraint(
+                IsNull(F("released_at"), True),
+                condition=Q(released_at__isnull=True),
+                name="freeze_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None

@@ -1,0 +1,179 @@
+"""Shapes of the guide API. Every entry and note carries `html`: its text rendered and sanitized."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from labeling.guide.documents import TITLE_MAX, text_normalize
+from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
+from labeling.guide.rendering import markdown_render
+from labeling.taxonomy.models import Synset
+
+
+def _html(serializer: serializers.Serializer, text: str) -> str:
+    # A list view puts the class names of the whole page in the context: one query, not one each.
+    return markdown_render(text, class_names=serializer.context.get("class_names"))
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+class ClassRefSerializer(serializers.Serializer):
+    wnid = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    class_index = serializers.IntegerField()
+
+
+class GuideEntrySerializer(serializers.ModelSerializer):
+    wnid = serializers.CharField(source="synset.wnid")
+    class_index = serializers.IntegerField(source="synset.class_index")
+    name = serializers.CharField(source="synset.display_name")
+    group = serializers.CharField(source="synset.group")
+    html = serializers.SerializerMethodField()
+    revision = serializers.IntegerField(allow_null=True, default=None)
+    updated_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GuideEntry
+        fields = [
+            "wnid",
+            "class_index",
+            "name",
+            "group",
+            "text",
+            "html",
+            "revision",
+            "updated_at",
+            "updated_by",
+        ]
+
+    def get_html(self, entry: GuideEntry) -> str:
+        return _html(self, entry.text)
+
+    def get_updated_by(self, entry: GuideEntry) -> str | None:
+        return _username(entry.updated_by)
+
+
+class GuideEntryWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+    def validate_text(self, value: str) -> str:
+        return text_normalize(value)
+
+
+class DistinctionNoteSerializer(serializers.ModelSerializer):
+    wnids = serializers.SerializerMethodField()
+    classes = ClassRefSerializer(source="synsets", many=True)
+    html = serializers.SerializerMethodField()
+    revision = serializers.IntegerField(allow_null=True, default=None)
+    updated_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DistinctionNote
+        fields = [
+            "id",
+            "title",
+            "wnids",
+            "classes",
+            "text",
+            "html",
+            "revision",
+            "updated_at",
+            "updated_by",
+        ]
+
+    def get_wnids(self, note: DistinctionNote) -> list[str]:
+        return [synset.wnid for synset in note.synsets.all()]
+
+    def get_html(self, note: DistinctionNote) -> str:
+        return _html(self, note.text)
+
+    def get_updated_by(self, note: DistinctionNote) -> str | None:
+        return _username(note.updated_by)
+
+
+class DistinctionNoteWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_MAX)
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    wnids = serializers.ListField(child=serializers.CharField(), min_length=2)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+    def validate_title(self, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise serializers.ValidationError("The title must be one line.")
+        return value
+
+    def validate_text(self, value: str) -> str:
+        return text_normalize(value)
+
+    def validate_wnids(self, value: list[str]) -> list[Synset]:
+        wnids = list(dict.fromkeys(value))
+        found = {
+            synset.wnid: synset
+            for synset in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)
+        }
+        unknown = [wnid for wnid in wnids if wnid not in found]
+        if unknown:
+            raise serializers.ValidationError(f"Not ImageNet classes: {', '.join(unknown)}.")
+        if len(found) < 2:
+            raise serializers.ValidationError("A note compares at least two different classes.")
+        return [found[wnid] for wnid in wnids]
+
+
+class GuideRevisionSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GuideRevision
+        fields = ["number", "author", "created_at", "comment", "text"]
+
+    def get_author(self, revision: GuideRevision) -> str | None:
+        return _username(revision.author)
+
+
+class NoteRevisionSerializer(GuideRevisionSerializer):
+    class Meta(GuideRevisionSerializer.Meta):
+        fields = ["number", "author", "created_at", "comment", "title", "text"]
+
+
+class GuideFreezeSerializer(serializers.ModelSerializer):
+    created_by = serializers.SerializerMethodField()
+    released_by = serializers.SerializerMethodField()
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = GuideFreeze
+        fields = [
+            "id",
+            "name",
+            "reason",
+            "active",
+            "created_at",
+            "created_by",
+            "released_at",
+            "released_by",
+        ]
+
+    def get_created_by(self, freeze: GuideFreeze) -> str | None:
+        return _username(freeze.created_by)
+
+    def get_released_by(self, freeze: GuideFreeze) -> str | None:
+        return _username(freeze.released_by)
+
+
+class GuideFreezeDetailSerializer(GuideFreezeSerializer):
+    class Meta(GuideFreezeSerializer.Meta):
+        fields = [*GuideFreezeSerializer.Meta.fields, "snapshot"]
+
+
+class GuideFreezeCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GuideImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=["json", "markdown"], required=False)
+    replace = serializers.BooleanField(required=False, default=False)

@@ -1,0 +1,394 @@
+"""The labeling guide over the API: entries, distinction notes, history, import/export, freezes.
+
+Anyone with a role reads; annotators and admins edit; only admins import, freeze and release.
+While the guide is frozen every edit answers 409 with the freeze's name.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.exceptions import bad_request
+from api.guide import serializers as s
+from labeling.accounts.roles import Role, user_roles
+from labeling.guide.documents import (
+    FORMATS,
+    GuideImportError,
+    document_parse,
+    format_for_filename,
+)
+from labeling.guide.rendering import class_names_for
+from labeling.guide.selectors import (
+    distinction_note_get,
+    distinction_note_history,
+    distinction_notes,
+    guide_active_freeze,
+    guide_entries,
+    guide_entry_detail,
+    guide_entry_history,
+    guide_freeze_get,
+    guide_freezes,
+)
+from labeling.guide.services import (
+    GuideFrozen,
+    distinction_note_save,
+    guide_entry_save,
+    guide_export,
+    guide_freeze,
+    guide_import,
+    guide_release,
+)
+from labeling.taxonomy.models import ClassGroup, Synset
+
+EDITORS = {Role.ANNOTATOR, Role.ADMIN}
+
+
+class CanEditGuide(BasePermission):
+    """Every role reads; annotators and admins write (they keep the guide during training)."""
+
+    message = "Only annotators and admins may change the guide."
+
+    def has_permission(self, request, view) -> bool:
+        roles = user_roles(request.user)
+        if not roles:
+            self.message = "You need the annotator, admin or researcher role."
+            return False
+        return request.method in SAFE_METHODS or bool(roles & EDITORS)
+
+
+class AdminWrites(BasePermission):
+    """Every role reads; only admins write."""
+
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        roles = user_roles(request.user)
+        if not roles:
+            self.message = "You need the annotator, admin or researcher role."
+            return False
+        return request.method in SAFE_METHODS or Role.ADMIN in roles
+
+
+def frozen_response(error: GuideFrozen) -> Response:
+    freeze = error.freeze
+    return Response(
+        {"detail": str(error), "freeze": {"id": freeze.pk, "name": freeze.name}},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class GuideAPIMixin:
+    """Guide errors as JSON: a freeze is a conflict (409), a rejected file lists its problems."""
+
+    permission_classes = [CanEditGuide]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, GuideFrozen):
+            return frozen_response(exc)
+        if isinstance(exc, GuideImportError):
+            return bad_request(
+                "The guide file was rejected; nothing was written.", problems=exc.problems
+            )
+        return super().handle_exception(exc)
+
+
+def _class_or_404(wnid: str) -> Synset:
+    return get_object_or_404(Synset, wnid=wnid, class_index__isnull=False)
+
+
+def _paginated_with_html(view: generics.GenericAPIView, queryset, serializer_class) -> Response:
+    page = view.paginate_queryset(queryset)
+    items = page if page is not None else list(queryset)
+    context = {
+        **view.get_serializer_context(),
+        "class_names": class_names_for(i.text for i in items),
+    }
+    data = serializer_class(items, many=True, context=context).data
+    return view.get_paginated_response(data) if page is not None else Response(data)
+
+
+# --- Entries --------------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("group", OpenApiTypes.STR, enum=ClassGroup.values),
+        OpenApiParameter("search", OpenApiTypes.STR, description="class name or wnid"),
+    ]
+)
+class GuideEntryListView(GuideAPIMixin, generics.ListAPIView):
+    """Classes with a guide entry, in class order."""
+
+    serializer_class = s.GuideEntrySerializer
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        group = request.query_params.get("group") or None
+        if group is not None and group not in ClassGroup.values:
+            return bad_request(
+                f"Unknown group {group!r}; use one of {', '.join(ClassGroup.values)}."
+            )
+        entries = guide_entries(group=group, search=request.query_params.get("search") or None)
+        return _paginated_with_html(self, entries, s.GuideEntrySerializer)
+
+
+class GuideEntryDetailView(GuideAPIMixin, APIView):
+    """One class's entry. PUT sets its text (a changed text adds a revision)."""
+
+    @extend_schema(responses=s.GuideEntrySerializer)
+    def get(self, request: Request, wnid: str) -> Response:
+        entry = guide_entry_detail(synset=_class_or_404(wnid))
+        if entry is None:
+            return Response(
+                {"detail": f"{wnid} has no guide entry yet."}, status=status.HTTP_404_NOT_FOUND
+            )
+        return Response(s.GuideEntrySerializer(entry).data)
+
+    @extend_schema(request=s.GuideEntryWriteSerializer, responses=s.GuideEntrySerializer)
+    def put(self, request: Request, wnid: str) -> Response:
+        synset = _class_or_404(wnid)
+        data = s.GuideEntryWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        existed = guide_entry_detail(synset=synset) is not None
+        guide_entry_save(
+            synset=synset,
+            text=data.validated_data["text"],
+            author=request.user,
+            comment=data.validated_data["comment"],
+        )
+        entry = guide_entry_detail(synset=synset)
+        return Response(
+            s.GuideEntrySerializer(entry).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class GuideEntryRevisionListView(GuideAPIMixin, generics.ListAPIView):
+    """The entry's revisions, newest first."""
+
+    serializer_class = s.GuideRevisionSerializer
+
+    def get_queryset(self):
+        return guide_entry_history(synset=_class_or_404(self.kwargs["wnid"]))
+
+
+# --- Distinction notes ----------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("wnid", OpenApiTypes.STR, description="notes about this class"),
+        OpenApiParameter("search", OpenApiTypes.STR, description="title or class name"),
+    ]
+)
+def raise_not_found() -> None:
+    raise NotFound("No such distinction note.")
+
+
+class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
+    serializer_class = s.DistinctionNoteSerializer
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        notes = distinction_notes(
+            wnid=request.query_params.get("wnid") or None,
+            search=request.query_params.get("search") or None,
+        )
+        return _paginated_with_html(self, notes, s.DistinctionNoteSerializer)
+
+    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = s.DistinctionNoteWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = distinction_note_save(
+            title=data.validated_data["title"],
+            text=data.validated_data["text"],
+            synsets=data.validated_data["wnids"],
+            author=request.user,
+            comment=data.validated_data["comment"],
+        )
+        note = distinction_note_get(note_id=note.pk)
+        return Response(s.DistinctionNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class DistinctionNoteDetailView(GuideAPIMixin, APIView):
+    """One note. PUT replaces title, text and classes; PATCH changes only the fields it sends."""
+
+    def _note(self, pk: int):
+        note = distinction_note_get(note_id=pk)
+        if note is None:
+            raise_not_found()
+        return note
+
+    @extend_schema(responses=s.DistinctionNoteSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
+
+    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
+    def put(self, request: Request, pk: int, partial: bool = False) -> Response:
+        note = self._note(pk)
+        data = s.DistinctionNoteWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        distinction_note_save(
+            note=note,
+            title=values.get("title", note.title),
+            text=values.get("text", note.text),
+            synsets=values.get("wnids", list(note.synsets.all())),
+            author=request.user,
+            comment=values.get("comment", ""),
+        )
+        return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
+
+    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        return self.put(request, pk, partial=True)
+
+
+class DistinctionNoteRevisionListView(GuideAPIMixin, generics.ListAPIView):
+    serializer_class = s.NoteRevisionSerializer
+
+    def get_queryset(self):
+        note = distinction_note_get(note_id=self.kwargs["pk"])
+        if note is None:
+            raise_not_found()
+        return distinction_note_history(note=note)
+
+
+# --- The whole guide ------------------------------------------------------------------------
+
+
+class _IgnoreFormatParameter(BaseContentNegotiation):
+    """`?format=` names the file format here, not DRF's renderer override: always answer JSON
+    (the file itself is a plain HttpResponse; only errors go through the renderer)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class GuideExportView(GuideAPIMixin, APIView):
+    """The whole guide as one file to download."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _IgnoreFormatParameter
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS))],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/markdown"): str},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        fmt = request.query_params.get("format", "json")
+        if fmt == "md":
+            fmt = "markdown"
+        if fmt not in FORMATS:
+            return bad_request(f"Unknown format {fmt!r}; use json or markdown.")
+        extension, content_type = {
+            "json": ("json", "application/json"),
+            "markdown": ("md", "text/markdown"),
+        }[fmt]
+        response = HttpResponse(
+            guide_export(fmt=fmt), content_type=f"{content_type}; charset=utf-8"
+        )
+        filename = f"labeling-guide-{timezone.now():%Y%m%d-%H%M}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class GuideImportView(GuideAPIMixin, APIView):
+    """Admins only. Either upload `file` (multipart, with optional `format` and `replace`) or post
+    the JSON document itself (`?replace=true` to replace). A rejected file lists every problem."""
+
+    permission_classes = [AdminWrites]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=s.GuideImportSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        if "file" in request.FILES:
+            form = s.GuideImportSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            upload = form.validated_data["file"]
+            fmt = form.validated_data.get("format") or format_for_filename(upload.name or "")
+            if fmt is None:  # no telling extension: a JSON document starts with "{"
+                head = upload.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+                fmt = "json" if head.startswith(b"{") else "markdown"
+                upload.seek(0)
+            document = document_parse(content=upload.read(), fmt=fmt)
+            replace = form.validated_data["replace"]
+        elif isinstance(request.data, dict) and "entries" in request.data:
+            document = dict(request.data)
+            replace = request.query_params.get("replace", "").lower() in ("1", "true", "yes")
+        else:
+            return bad_request("Upload the guide as `file`, or post the JSON document itself.")
+        summary = guide_import(document=document, author=request.user, replace=replace)
+        return Response({"detail": f"Imported: {summary}.", "summary": summary.as_dict()})
+
+
+# --- Freezes --------------------------------------------------------------------------------
+
+
+class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
+    """Every role sees the freezes and which one is `active`; admins freeze the guide."""
+
+    permission_classes = [AdminWrites]
+    serializer_class = s.GuideFreezeSerializer
+
+    def get_queryset(self):
+        return guide_freezes()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        active = guide_active_freeze()
+        response.data["active"] = s.GuideFreezeSerializer(active).data if active else None
+        return response
+
+    @extend_schema(request=s.GuideFreezeCreateSerializer, responses=s.GuideFreezeDetailSerializer)
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = s.GuideFreezeCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        freeze = guide_freeze(
+            name=data.validated_data["name"], reason=data.validated_data["reason"], by=request.user
+        )
+        return Response(s.GuideFreezeDetailSerializer(freeze).data, status=status.HTTP_201_CREATED)
+
+
+class GuideFreezeDetailView(GuideAPIMixin, APIView):
+    """One freeze with its snapshot: the texts and revision numbers it froze."""
+
+    permission_classes = [AdminWrites]
+
+    @extend_schema(responses=s.GuideFreezeDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        freeze = guide_freeze_get(freeze_id=pk)
+        if freeze is None:
+            return Response({"detail": "No such freeze."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(s.GuideFreezeDetailSerializer(freeze).data)
+
+
+class GuideFreezeReleaseView(GuideAPIMixin, APIView):
+    permission_classes = [AdminWrites]
+
+    @extend_schema(request=None, responses=s.GuideFreezeSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        freeze = guide_freeze_get(freeze_id=pk)
+        if freeze is None:
+            return Response({"detail": "No such freeze."}, status=status.HTTP_404_NOT_FOUND)
+        if not freeze.is_active:
+            return Response(
+                {"detail": "This freeze was already released."}, status=status.HTTP_409_CONFLICT
+            )
+        freeze = guide_release(freeze=freeze, by=request.user)
+        return Response(s.GuideFreezeSerializer(freeze).data)

@@ -1,0 +1,323 @@
+"""Writes for the labeling guide. Every change of text is kept as a numbered revision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from labeling.guide.documents import (
+    FORMATS,
+    GuideImportError,
+    document_check,
+    document_wnids,
+    json_write,
+    markdown_write,
+)
+from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
+from labeling.guide.selectors import guide_active_freeze, guide_document
+from labeling.taxonomy.models import Synset
+
+__all__ = [
+    "GuideFrozen",
+    "GuideImportError",
+    "ImportSummary",
+    "distinction_note_save",
+    "guide_entry_save",
+    "guide_export",
+    "guide_freeze",
+    "guide_import",
+    "guide_release",
+]
+
+# Key of the PostgreSQL advisory lock that orders saves and freezes (any constant will do, as long
+# as every process uses the same one).
+_GUIDE_LOCK_KEY = 0x6775_6964  # "guid"
+
+
+class GuideFrozen(Exception):
+    """The guide is frozen for an evaluation round: nothing may change until an admin releases
+    the freeze. `freeze` is the active GuideFreeze."""
+
+    def __init__(self, freeze: GuideFreeze, message: str | None = None) -> None:
+        self.freeze = freeze
+        super().__init__(
+            message
+            or f"The guide is frozen ({freeze.name}); an admin must release the freeze before "
+            "anyone can change it."
+        )
+
+
+def _guide_lock(*, exclusive: bool) -> None:
+    """Within the current transaction, order saves against freezes.
+
+    Saves take the lock shared (they run side by side), a freeze takes it exclusive: the freeze
+    waits for saves in flight, and saves that start meanwhile wait for the freeze and then see it,
+    so a snapshot never misses a save that commits after it. SQLite needs nothing: its
+    transactions (BEGIN IMMEDIATE) already run one at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [_GUIDE_LOCK_KEY])
+
+
+def _ensure_not_frozen() -> None:
+    _guide_lock(exclusive=False)
+    freeze = guide_active_freeze()
+    if freeze is not None:
+        raise GuideFrozen(freeze)
+
+
+def _next_number(revisions) -> int:
+    return (revisions.aggregate(last=Max("number"))["last"] or 0) + 1
+
+
+@transaction.atomic
+def guide_entry_save(
+    *, synset: Synset, text: str, author: AbstractBaseUser | None, comment: str = ""
+) -> GuideEntry:
+    """Set the guide text of a class, creating its entry if missing.
+
+    A save that changes the text adds revision n+1; saving the same text again adds nothing.
+    Raises GuideFrozen while the guide is frozen.
+    """
+    _ensure_not_frozen()
+    GuideEntry.objects.get_or_create(synset=synset)
+    # Lock the entry: two annotators saving at once must not both take the same number.
+    entry = GuideEntry.objects.select_for_update().select_related("synset").get(synset=synset)
+    if entry.text == text:
+        return entry
+    entry.text = text
+    entry.updated_by = author
+    entry.save()
+    GuideRevision.objects.create(
+        entry=entry,
+        number=_next_number(entry.revisions.all()),
+        text=text,
+        author=author,
+        comment=comment[:300],
+    )
+    return entry
+
+
+@transaction.atomic
+def distinction_note_save(
+    *,
+    note: DistinctionNote | None = None,
+    title: str,
+    text: str,
+    synsets: Iterable[Synset],
+    author: AbstractBaseUser | None,
+    comment: str = "",
+) -> DistinctionNote:
+    """Create a note on telling confusable classes apart (`note=None`) or change one.
+
+    A note is about at least two distinct synsets. Any change (title, text or synsets) adds a
+    revision; saving the same content again adds nothing. Raises GuideFrozen while the guide is
+    frozen.
+    """
+    _ensure_not_frozen()
+    title = title.strip()
+    if not title:
+        raise ValidationError({"title": "A distinction note needs a title."})
+    synset_list = list({synset.pk: synset for synset in synsets}.values())
+    if len(synset_list) < 2:
+        raise ValidationError(
+            {"synsets": "A distinction note compares at least two different classes."}
+        )
+    new_ids = {synset.pk for synset in synset_list}
+
+    if note is None:
+        note = DistinctionNote.objects.create(title=title, text=text, updated_by=author)
+        note.synsets.set(synset_list)
+    else:
+        # Compare with what is stored, not with the caller's object (a form may have changed it).
+        note = DistinctionNote.objects.select_for_update().get(pk=note.pk)
+        old_ids = set(note.synsets.values_list("pk", flat=True))
+        if note.title == title and note.text == text and old_ids == new_ids:
+            return note
+        note.title = title
+        note.text = text
+        note.updated_by = author
+        note.save()
+        if old_ids != new_ids:
+            note.synsets.set(synset_list)
+    GuideRevision.objects.create(
+        note=note,
+        number=_next_number(note.revisions.all()),
+        title=title,
+        text=text,
+        author=author,
+        comment=comment[:300],
+    )
+    return note
+
+
+# --- Freezing for an evaluation round -------------------------------------------------------
+
+
+@transaction.atomic
+def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") -> GuideFreeze:
+    """Freeze the guide as it stands, keeping a snapshot of every entry and note with its
+    revision number. Raises GuideFrozen if another freeze is still active."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A freeze needs a name (e.g. the evaluation round's)."})
+    _guide_lock(exclusive=True)
+    active = guide_active_freeze()
+    if active is not None:
+        raise GuideFrozen(active, f"The guide is already frozen ({active.name}); release it first.")
+    snapshot = guide_document(with_revisions=True)
+    try:
+        # A savepoint, so the caller's transaction survives the database refusing a second
+        # active freeze (the unique index is what guarantees one, whatever races happen).
+        with transaction.atomic():
+            return GuideFreeze.objects.create(
+                name=name, reason=reason.strip(), created_by=by, snapshot=snapshot
+            )
+    except IntegrityError:
+        active = guide_active_freeze()
+        if active is None:
+            raise
+        raise GuideFrozen(active, f"The guide is already frozen ({active.name}).") from None
+
+
+@transaction.atomic
+def guide_release(*, freeze: GuideFreeze, by: AbstractBaseUser | None) -> GuideFreeze:
+    """End a freeze: the guide can be edited again. The freeze and its snapshot stay."""
+    freeze = GuideFreeze.objects.select_for_update().get(pk=freeze.pk)
+    if freeze.released_at is not None:
+        raise ValidationError("This freeze was already released.")
+    freeze.released_at = timezone.now()
+    freeze.released_by = by
+    freeze.save(update_fields=["released_at", "released_by"])
+    return freeze
+
+
+# --- Import and export ----------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    entries_created: int = 0
+    entries_updated: int = 0
+    entries_unchanged: int = 0
+    entries_cleared: int = 0
+    notes_created: int = 0
+    notes_updated: int = 0
+    notes_unchanged: int = 0
+    notes_deleted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        text = (
+            f"entries: {self.entries_created} created, {self.entries_updated} updated, "
+            f"{self.entries_unchanged} unchanged"
+        )
+        if self.entries_cleared:
+            text += f", {self.entries_cleared} cleared"
+        text += (
+            f"; notes: {self.notes_created} created, {self.notes_updated} updated, "
+            f"{self.notes_unchanged} unchanged"
+        )
+        if self.notes_deleted:
+            text += f", {self.notes_deleted} deleted"
+        return text
+
+
+@transaction.atomic
+def guide_import(
+    *,
+    document: dict,
+    author: AbstractBaseUser | None,
+    replace: bool = False,
+    comment: str = "imported from a guide file",
+) -> ImportSummary:
+    """Bring the guide in line with a document (the JSON form of documents.py).
+
+    The whole document is checked first; any problem raises GuideImportError listing all of them
+    and nothing is written. Only texts that differ get a new revision. Notes are matched by title.
+    With `replace`, entries missing from the document are emptied (their history stays) and notes
+    missing from it are deleted, so the guide ends up exactly as the document says.
+    """
+    _ensure_not_frozen()
+    synsets = {s.wnid: s for s in Synset.objects.filter(wnid__in=document_wnids(document))}
+    problems = document_check(
+        document, classes={wnid: synset.class_index for wnid, synset in synsets.items()}
+    )
+    if problems:
+        raise GuideImportError(problems)
+
+    summary = ImportSummary()
+    existing = {
+        entry.synset.wnid: entry for entry in GuideEntry.objects.select_related("synset").all()
+    }
+    for row in document.get("entries", []):
+        entry = existing.get(row["wnid"])
+        old_text = entry.text if entry is not None else ""
+        if old_text == row["text"]:
+            summary.entries_unchanged += 1
+            continue
+        guide_entry_save(
+            synset=synsets[row["wnid"]], text=row["text"], author=author, comment=comment
+        )
+        if old_text:
+            summary.entries_updated += 1
+        else:
+            summary.entries_created += 1
+    if replace:
+        listed = {row["wnid"] for row in document.get("entries", [])}
+        for wnid, entry in existing.items():
+            if wnid not in listed and entry.text:
+                guide_entry_save(synset=entry.synset, text="", author=author, comment=comment)
+                summary.entries_cleared += 1
+
+    by_title: dict[str, DistinctionNote] = {}
+    for note in DistinctionNote.objects.prefetch_related("synsets").order_by("id"):
+        by_title.setdefault(note.title, note)  # several notes may share a title: take the first
+    matched: set[int] = set()
+    for row in document.get("notes", []):
+        title = row["title"].strip()
+        note = by_title.get(title)
+        wanted = [synsets[wnid] for wnid in row["wnids"]]
+        if note is not None:
+            matched.add(note.pk)
+            same_classes = {s.pk for s in note.synsets.all()} == {s.pk for s in wanted}
+            if note.text == row["text"] and same_classes:
+                summary.notes_unchanged += 1
+                continue
+        saved = distinction_note_save(
+            note=note, title=title, text=row["text"], synsets=wanted, author=author, comment=comment
+        )
+        matched.add(saved.pk)
+        if note is None:
+            summary.notes_created += 1
+        else:
+            summary.notes_updated += 1
+    if replace:
+        # Deleting a note deletes its history too; a freeze's snapshot keeps what was frozen.
+        stale = DistinctionNote.objects.exclude(pk__in=matched)
+        summary.notes_deleted = stale.count()
+        stale.delete()
+    return summary
+
+
+def guide_export(*, fmt: str) -> str:
+    """The whole guide as one JSON or Markdown file (see documents.py for both forms)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown guide format {fmt!r}; use one of {', '.join(FORMATS)}")
+    document = guide_document()
+    if fmt == "json":
+        return json_write(document)
+    wnids = [row["wnid"] for row in document["entries"]]
+    names = dict(Synset.objects.filter(wnid__in=wnids).values_list("wnid", "display_name"))
+    return markdown_write(document, names=names)
