@@ -22,6 +22,7 @@ from PIL import ImageDraw, ImageFilter, ImageOps
 from labeling.accounts.roles import Role
 from labeling.accounts.services import user_create_or_update
 from labeling.guide.models import DistinctionNote
+from labeling.guide.selectors import guide_active_freeze
 from labeling.guide.services import distinction_note_save, guide_entry_save
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from labeling.images.services import (
@@ -544,17 +545,22 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
             created["thumbnails"] += 1
 
     author = users[DEMO_AUTHOR]
-    for wnid, text in DEMO_GUIDE.items():
-        guide_entry_save(synset=synsets[wnid], text=text, author=author, comment="demo guide")
-    for title, text, note_wnids in DEMO_NOTES:
-        distinction_note_save(
-            note=DistinctionNote.objects.filter(title=title).first(),
-            title=title,
-            text=text,
-            synsets=[synsets[w] for w in note_wnids],
-            author=author,
-            comment="demo guide",
-        )
+    freeze = guide_active_freeze()
+    if freeze is not None:
+        # A frozen guide belongs to a running evaluation: leave it exactly as it is.
+        say(f"The guide is frozen ({freeze.name}): demo guide entries left unchanged.\n")
+    else:
+        for wnid, text in DEMO_GUIDE.items():
+            guide_entry_save(synset=synsets[wnid], text=text, author=author, comment="demo guide")
+        for title, text, note_wnids in DEMO_NOTES:
+            distinction_note_save(
+                note=DistinctionNote.objects.filter(title=title).first(),
+                title=title,
+                text=text,
+                synsets=[synsets[w] for w in note_wnids],
+                author=author,
+                comment="demo guide",
+            )
 
     confusable = {wnid: other for wnid, other, *_ in DEMO_CLASSES}
     models = []

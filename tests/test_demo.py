@@ -147,3 +147,14 @@ def test_demo_pictures_are_deterministic_and_differ_between_names():
     assert first == demo_picture(seed="imagenet-val/ILSVRC2012_val_00000391.JPEG")
     assert first != demo_picture(seed="imagenet-val/ILSVRC2012_val_00000612.JPEG")
     assert first[:3] == b"\xff\xd8\xff"  # a JPEG
+
+
+def test_make_demo_leaves_a_frozen_guide_untouched(taxonomy):
+    from labeling.guide.services import guide_freeze
+
+    make_demo()
+    GuideEntry.objects.update(text="edited before the freeze")
+    guide_freeze(name="Evaluation", by=None)
+    output = make_demo()
+    assert "The guide is frozen (Evaluation)" in output
+    assert set(GuideEntry.objects.values_list("text", flat=True)) == {"edited before the freeze"}

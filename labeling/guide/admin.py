@@ -5,14 +5,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from labeling.guide.models import DistinctionNote, GuideEntry, GuideRevision
-from labeling.guide.services import distinction_note_save, guide_entry_save
+from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
+from labeling.guide.selectors import guide_active_freeze
+from labeling.guide.services import distinction_note_save, guide_entry_save, guide_release
 
 
 class RevisionCommentForm(forms.ModelForm):
     revision_comment = forms.CharField(
         required=False, max_length=300, help_text="what changed and why (kept with the revision)"
     )
+
+    def clean(self):
+        # Refuse in the form, with the freeze named, rather than fail inside save_model.
+        freeze = guide_active_freeze()
+        if freeze is not None:
+            raise forms.ValidationError(
+                f"The guide is frozen ({freeze.name}); release the freeze before editing."
+            )
+        return super().clean()
 
 
 class ReadOnlyRevisionInline(admin.TabularInline):
@@ -175,3 +185,34 @@ class GuideRevisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(GuideFreeze)
+class GuideFreezeAdmin(admin.ModelAdmin):
+    """Freezes are made on the guide's freeze page; here they can be looked up and released."""
+
+    list_display = ["name", "created_at", "created_by", "released_at", "released_by"]
+    list_filter = [("released_at", admin.EmptyFieldListFilter), "created_by", "created_at"]
+    search_fields = ["name", "reason", "created_by__username"]
+    readonly_fields = [
+        "name",
+        "reason",
+        "created_at",
+        "created_by",
+        "released_at",
+        "released_by",
+        "snapshot",
+    ]
+    actions = ["release"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Release the selected freezes")
+    def release(self, request, queryset):
+        for freeze in queryset.filter(released_at__isnull=True):
+            guide_release(freeze=freeze, by=request.user)
+            self.message_user(request, f"Released {freeze.name}.")

@@ -101,3 +101,34 @@ def test_guide_admin_pages_list_search_and_filter(superuser, annotator):
         response = client.get(url)
         assert response.status_code == 200, url
     assert client.get("/admin/guide/guiderevision/add/").status_code == 403
+
+
+def test_a_frozen_guide_is_refused_by_the_admin_form_with_the_freeze_named(superuser):
+    from labeling.guide.services import guide_freeze
+
+    norfolk = make_class("norfolk")
+    guide_entry_save(synset=norfolk, text="Drop ears.", author=superuser)
+    entry = GuideEntry.objects.get(synset=norfolk)
+    guide_freeze(name="Evaluation December", by=superuser)
+    response = login(superuser).post(
+        f"/admin/guide/guideentry/{entry.pk}/change/",
+        with_history({"text": "Changed during the evaluation."}, 1),
+    )
+    assert response.status_code == 200
+    assert "frozen (Evaluation December)" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.text == "Drop ears."
+
+
+def test_an_admin_can_release_a_freeze_from_the_freeze_list(superuser):
+    from labeling.guide.models import GuideFreeze
+    from labeling.guide.services import guide_freeze
+
+    freeze = guide_freeze(name="Evaluation December", by=superuser)
+    response = login(superuser).post(
+        "/admin/guide/guidefreeze/",
+        {"action": "release", "_selected_action": [freeze.pk]},
+        follow=True,
+    )
+    assert "Released Evaluation December." in response.content.decode()
+    assert GuideFreeze.objects.get(pk=freeze.pk).released_by == superuser
