@@ -7,6 +7,9 @@ eager mode and polls while the worker runs the task in the other pass.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -20,6 +23,16 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(username: str, *roles: Role):
     return user_create_or_update(username=username, password=PASSWORD, roles=list(roles))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def media_root(tmp_path_factory) -> Path:
+    """Files the tests store. scripts/test sets MEDIA_ROOT for the test process and the worker
+    alike, so both see the same files; a bare `pytest` run gets a temporary folder instead of the
+    developer's var/media."""
+    if not os.environ.get("MEDIA_ROOT"):
+        settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return Path(settings.MEDIA_ROOT)
 
 
 @pytest.fixture(autouse=True)

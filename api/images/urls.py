@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from api.images import views
+
+urlpatterns = [
+    path(
+        "classes/<str:wnid>/references/",
+        views.ClassReferencesView.as_view(),
+        name="class-references",
+    ),
+]

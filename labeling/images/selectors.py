@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from labeling.taxonomy.models import Synset
 
@@ -38,3 +40,62 @@ def reference_count_for_class(*, synset: Synset) -> int:
 
 def references_without_thumbnail() -> QuerySet[ReferenceImage]:
     return ReferenceImage.objects.filter(thumbnail="")
+
+
+def reference_get(*, reference_id: int) -> ReferenceImage | None:
+    return ReferenceImage.objects.filter(pk=reference_id).first()
+
+
+def image_visible_to(*, user: AbstractBaseUser | AnonymousUser, image: Image) -> bool:
+    """May this user see this image to label?
+
+    Admins and researchers see every image. Annotators see none yet: the rounds issue extends
+    this so that an annotator sees exactly the images of the rounds assigned to them (and only
+    while the assignment is open). Keep every check of "may see this image" going through here.
+    """
+    # Annotators: False until rounds exist (see above).
+    return bool(user_roles(user) & {Role.ADMIN, Role.RESEARCHER})
+
+
+def image_resolve_names(*, names, batch_size: int = 2000) -> dict[str, int]:
+    """Image ids by the names the study's files use, looked up in batches.
+
+    An ImageNet val image is named by its file name (ILSVRC2012_val_00038768.JPEG), an ImageNetV2
+    image by the 40-hex SHA-1 id of its file (stored lower-case as its original name). Names no
+    image has, and names several images share, are left out: callers report them as unknown.
+    """
+    wanted = list(dict.fromkeys(names))
+    found: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for start in range(0, len(wanted), batch_size):
+        chunk = wanted[start : start + batch_size]
+        lookup = set(chunk) | {name.lower() for name in chunk if _is_sha1(name)}
+        for name, image_id in Image.objects.filter(original_name__in=lookup).values_list(
+            "original_name", "id"
+        ):
+            if name in found and found[name] != image_id:
+                ambiguous.add(name)
+            found[name] = image_id
+    result = {}
+    for name in wanted:
+        key = name.lower() if _is_sha1(name) else name
+        if key in found and key not in ambiguous:
+            result[name] = found[key]
+    return result
+
+
+def image_name_index() -> dict[str, int]:
+    """Every image's id by its name (see image_resolve_names), for imports of millions of rows."""
+    index: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for name, image_id in Image.objects.values_list("original_name", "id").iterator(5000):
+        if name in index:
+            ambiguous.add(name)
+        index[name] = image_id
+    for name in ambiguous:
+        del index[name]
+    return index
+
+
+def _is_sha1(name: str) -> bool:
+    return len(name) == 40 and all(char in "0123456789abcdefABCDEF" for char in name)

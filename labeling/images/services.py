@@ -16,7 +16,7 @@ from django.db.models import Max
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
-from labeling.images.models import Image, ImageSource, ReferenceImage
+from labeling.images.models import BUILTIN_SOURCES, Image, ImageSource, ReferenceImage
 from labeling.taxonomy.models import Synset
 
 logger = logging.getLogger(__name__)
@@ -391,3 +391,9 @@ def image_clear_problematic(*, image: Image) -> Image:
     image.problematic_reason = ""
     image.save(update_fields=["problematic", "problematic_reason"])
     return image
+
+
+def image_sources_ensure_builtin() -> None:
+    """Create the standard ImageNet and ImageNetV2 sources if they are missing."""
+    for slug, name, dataset in BUILTIN_SOURCES:
+        ImageSource.objects.get_or_create(slug=slug, defaults={"name": name, "dataset": dataset})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from labeling.guide.models import DistinctionNote, GuideFreeze, GuideRevision
 from labeling.guide.selectors import guide_active_freeze, guide_entry_history
@@ -125,15 +125,17 @@ def test_an_import_is_refused_while_frozen(classes, study_admin):
     assert GuideRevision.objects.count() == 0
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one write transaction at a time: there is nothing to order",
+)
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_a_freeze_waits_for_a_save_in_flight(annotator, study_admin):
     """The snapshot cannot miss a save that was under way when the admin froze the guide."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time: there is nothing to order")
     norfolk = make_class("norfolk")
     saved, finish = threading.Event(), threading.Event()
     result: dict = {}

@@ -1,0 +1,171 @@
+"""Reads behind the class pages: paths from the root, simple search, names typed by a person.
+
+The ranked, typo-tolerant search is labeling.taxonomy.search (the API's); the pages only need a
+plain substring filter that works without the in-memory index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from labeling.taxonomy.models import ClassGroup, Hypernymy, Synset
+from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
+
+WNID_RE = re.compile(r"^n[0-9]{8}$")
+SEARCH_LIMIT = 200
+# WordNet gives an ImageNet class at most five paths from the root; the cap only guards the page
+# against a pathological tree.
+PATHS_LIMIT = 50
+GROUP_LABELS = {
+    "dog": "Dogs",
+    "organism": "Organisms (dogs included)",
+    "object": "Objects",
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents stripped: the form of Synset.search_text."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+def class_get(*, wnid: str) -> Synset | None:
+    """The ImageNet class with this wnid, or None (also for an ancestor node)."""
+    return Synset.objects.filter(wnid=wnid, class_index__isnull=False).first()
+
+
+def node_get(*, wnid: str) -> Synset | None:
+    return Synset.objects.filter(wnid=wnid).first()
+
+
+def taxonomy_root() -> Synset | None:
+    return Synset.objects.filter(depth=0, parent_links__isnull=True).order_by("wnid").first()
+
+
+def synset_paths(*, synset: Synset) -> list[list[Synset]]:
+    """Every path from the root down to the synset (root first), shortest first.
+
+    The tree is a DAG: dog.n.01 is both a canine and a domestic animal, so a Chihuahua has two
+    paths. Two queries: the synset's ancestors (from the closure) and the edges among them.
+    """
+    nodes = {node.pk: node for node in Synset.objects.filter(descendant_rows__descendant=synset)}
+    nodes[synset.pk] = synset
+    parents: dict[int, list[int]] = defaultdict(list)
+    edges = Hypernymy.objects.filter(child_id__in=nodes).values_list("child_id", "parent_id")
+    for child_id, parent_id in edges:
+        if parent_id in nodes:
+            parents[child_id].append(parent_id)
+    for ids in parents.values():
+        ids.sort(key=lambda pk: (nodes[pk].name, nodes[pk].wnid))
+
+    memo: dict[int, list[list[int]]] = {}
+
+    def upward(pk: int) -> list[list[int]]:
+        if pk not in memo:
+            if not parents[pk]:
+                memo[pk] = [[pk]]
+            else:
+                memo[pk] = [[*path, pk] for parent in parents[pk] for path in upward(parent)][
+                    :PATHS_LIMIT
+                ]
+        return memo[pk]
+
+    paths = [[nodes[pk] for pk in path] for path in upward(synset.pk)]
+    return sorted(paths, key=lambda path: (len(path), [node.name for node in path]))
+
+
+def node_children(*, synset: Synset) -> QuerySet[Synset]:
+    """Direct children, most classes first, each with its `class_count`."""
+    return Synset.objects.filter(parent_links__parent=synset).order_by("-class_count", "name")
+
+
+def classes_below(*, synset: Synset) -> QuerySet[Synset]:
+    """Classes at or below the node, in index order."""
+    return classes_all().filter(ancestor_rows__ancestor=synset)
+
+
+def classes_search(*, query: str, limit: int = SEARCH_LIMIT) -> QuerySet[Synset]:
+    """Classes whose names, lemmas or wnid contain the text (a class index matches exactly)."""
+    folded = fold(query)
+    if not folded:
+        return classes_all().none()
+    condition = Q(search_text__icontains=folded)
+    if folded.isdigit():
+        condition |= Q(class_index=int(folded))
+    return classes_all().filter(condition)[:limit]
+
+
+def class_groups() -> list[dict]:
+    """The study's three groups (organisms include the dogs) with their class counts."""
+    stored = class_groups_counts()
+    return [
+        {
+            "slug": slug,
+            "label": GROUP_LABELS[slug],
+            "count": sum(stored[member] for member in members),
+        }
+        for slug, members in CLASS_GROUP_MEMBERS.items()
+    ]
+
+
+def group_label(group: str) -> str:
+    """The label of a stored group (a class's own), e.g. "organism (not a dog)"."""
+    return ClassGroup(group).label if group in ClassGroup.values else group
+
+
+def classes_matching_name(*, text: str) -> list[Synset]:
+    """Classes a person meant by typing a wnid or an exact name or synonym ("Norwich terrier",
+    "crane" gives both cranes). Empty if nothing matches exactly."""
+    text = text.strip()
+    if WNID_RE.match(text.lower()):
+        synset = class_get(wnid=text.lower())
+        return [synset] if synset is not None else []
+    folded = fold(text)
+    if not folded:
+        return []
+    candidates = classes_all().filter(
+        Q(search_text__icontains=folded) | Q(display_name__iexact=text)
+    )
+    return [
+        synset
+        for synset in candidates
+        if folded in synset.search_text.split(" | ") or synset.display_name.lower() == text.lower()
+    ]
+
+
+def wikipedia_fixture_path() -> Path:
+    return Path(settings.BASE_DIR) / "fixtures" / "imagenet_wikipedia.json"
+
+
+@cache
+def _wikipedia_urls() -> dict[str, list[str]]:
+    path = wikipedia_fixture_path()
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    # {"source": …, "wikipedia": {wnid: [urls]}}, or the bare mapping.
+    return data.get("wikipedia", data) if isinstance(data, dict) else {}
+
+
+def class_wikipedia_urls(*, wnid: str) -> list[str]:
+    """The Wikipedia articles of a class (from ImageNetV2's class metadata), maybe none."""
+    urls = _wikipedia_urls().get(wnid, [])
+    return [url for url in urls if isinstance(url, str) and url.startswith("https://")]
+
+
+def class_wikipedia_links(*, wnid: str) -> list[dict[str, str]]:
+    """The articles as links: {"url", "title"}, the title read from the URL ("Norfolk Terrier")."""
+    return [
+        {"url": url, "title": unquote(url.rsplit("/wiki/", 1)[-1]).replace("_", " ") or url}
+        for url in class_wikipedia_urls(wnid=wnid)
+    ]

@@ -1,0 +1,241 @@
+"""Pages for looking classes up while labeling: the class index, a class, a tree node, and a side
+by side comparison of two to four confusable classes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from labeling.accounts.permissions import role_required
+from labeling.accounts.roles import Role
+from labeling.guide.selectors import guide_for_class
+from labeling.images.gallery import gallery_for_class
+from labeling.images.selectors import reference_count_for_class
+from labeling.taxonomy.browse import (
+    WNID_RE,
+    class_get,
+    class_groups,
+    class_wikipedia_links,
+    classes_below,
+    classes_matching_name,
+    classes_search,
+    group_label,
+    node_children,
+    node_get,
+    synset_paths,
+    taxonomy_root,
+)
+from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group
+
+ANY_ROLE = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
+COMPARE_MIN, COMPARE_MAX = 2, 4
+QUERY_MAX = 200
+GUIDE_PANEL = "guide/_entry_panel.html"
+GUIDE_PANEL_FALLBACK = "taxonomy/_guide_fallback.html"
+
+
+def _guide_context() -> dict:
+    """The guide's own panel (and its styles) when the guide app provides them; a plain
+    rendering otherwise."""
+    try:
+        get_template(GUIDE_PANEL)
+    except TemplateDoesNotExist:
+        return {"guide_panel_template": GUIDE_PANEL_FALLBACK, "guide_css": False}
+    return {"guide_panel_template": GUIDE_PANEL, "guide_css": True}
+
+
+def compare_url(wnids: list[str]) -> str:
+    return f"{reverse('taxonomy:compare')}?{urlencode({'wnids': ','.join(wnids)})}"
+
+
+@require_safe
+@role_required(*ANY_ROLE)
+def class_index(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:QUERY_MAX]
+    group = request.GET.get("group", "").strip()
+    classes = None
+    if query:
+        classes = list(classes_search(query=query))
+    elif group in CLASS_GROUP_MEMBERS:
+        classes = list(classes_in_group(group=group))
+    return render(
+        request,
+        "taxonomy/class_index.html",
+        {
+            "query": query,
+            "group": group if group in CLASS_GROUP_MEMBERS else "",
+            "unknown_group": group if group and group not in CLASS_GROUP_MEMBERS else "",
+            "groups": class_groups(),
+            "classes": classes,
+            "root": taxonomy_root(),
+        },
+    )
+
+
+@require_safe
+@role_required(*ANY_ROLE)
+def class_detail(request: HttpRequest, wnid: str) -> HttpResponse:
+    synset = class_get(wnid=wnid)
+    if synset is None:
+        if node_get(wnid=wnid) is not None:
+            return redirect("taxonomy:node", wnid=wnid)
+        raise Http404(f"No ImageNet class {wnid}.")
+    guide = guide_for_class(synset=synset)
+    return render(
+        request,
+        "taxonomy/class_detail.html",
+        {
+            "synset": synset,
+            "group_label": group_label(synset.group),
+            "paths": synset_paths(synset=synset),
+            "wikipedia": class_wikipedia_links(wnid=synset.wnid),
+            "gallery": gallery_for_class(synset=synset),
+            "reference_count": reference_count_for_class(synset=synset),
+            **_guide_context(),
+            "partners": _note_partners(synset, guide["guide_notes"]),
+            **guide,
+        },
+    )
+
+
+def _note_partners(synset: Synset, notes: list) -> list[dict]:
+    """The classes that share a distinction note with this one, to compare with in one click."""
+    partners: dict[str, dict] = {}
+    for note in notes:
+        for other in note.synsets.all():
+            if other.pk == synset.pk or other.class_index is None:
+                continue
+            partner = partners.setdefault(
+                other.wnid,
+                {"synset": other, "url": compare_url([synset.wnid, other.wnid]), "notes": []},
+            )
+            partner["notes"].append(note.title)
+    return sorted(partners.values(), key=lambda partner: partner["synset"].class_index)
+
+
+@require_safe
+@role_required(*ANY_ROLE)
+def node_detail(request: HttpRequest, wnid: str) -> HttpResponse:
+    node = node_get(wnid=wnid)
+    if node is None:
+        raise Http404(f"No synset {wnid} in the taxonomy.")
+    if node.is_class:
+        return redirect("taxonomy:class", wnid=wnid)
+    return render(
+        request,
+        "taxonomy/node_detail.html",
+        {
+            "node": node,
+            "paths": synset_paths(synset=node),
+            "children": list(node_children(synset=node)),
+            "classes": list(classes_below(synset=node)),
+        },
+    )
+
+
+@require_safe
+@role_required(*ANY_ROLE)
+def compare(request: HttpRequest) -> HttpResponse:
+    wnids = list(
+        dict.fromkeys(
+            part.strip().lower() for part in request.GET.get("wnids", "").split(",") if part.strip()
+        )
+    )
+    typed = request.GET.get("with", "").strip()[:QUERY_MAX]
+    if typed:
+        # From the "Compare with…" form: resolve the typed name, then show the canonical URL.
+        matches = [m for m in classes_matching_name(text=typed) if m.wnid not in wnids]
+        if len(matches) == 1:
+            return redirect(compare_url([*wnids, matches[0].wnid]))
+        return _compare_error(
+            request,
+            f"No class other than those already compared is called “{typed}”."
+            if not matches
+            else f"Several classes are called “{typed}”: pick one.",
+            wnids=wnids,
+            candidates=[
+                {"synset": match, "url": compare_url([*wnids, match.wnid])} for match in matches
+            ],
+        )
+
+    malformed = [wnid for wnid in wnids if not WNID_RE.match(wnid)]
+    if malformed:
+        return _compare_error(
+            request, f"Not a wnid: {', '.join(malformed)} (a wnid looks like n02094114).", wnids
+        )
+    if not COMPARE_MIN <= len(wnids) <= COMPARE_MAX:
+        return _compare_error(
+            request,
+            f"Compare {COMPARE_MIN} to {COMPARE_MAX} different classes; "
+            f"{len(wnids)} {'was' if len(wnids) == 1 else 'were'} given.",
+            wnids,
+        )
+    found = {synset.wnid: synset for synset in Synset.objects.filter(wnid__in=wnids)}
+    unknown = [wnid for wnid in wnids if wnid not in found or not found[wnid].is_class]
+    if unknown:
+        return _compare_error(request, f"Not an ImageNet class: {', '.join(unknown)}.", wnids)
+
+    columns = []
+    notes: dict[int, object] = {}
+    for wnid in wnids:
+        synset = found[wnid]
+        guide = guide_for_class(synset=synset)
+        for note in guide["guide_notes"]:
+            notes.setdefault(note.pk, note)
+        columns.append(
+            {
+                "synset": synset,
+                "guide_entry": guide["guide_entry"],
+                "gallery": gallery_for_class(synset=synset),
+                "remove_url": compare_url([w for w in wnids if w != wnid])
+                if len(wnids) > COMPARE_MIN
+                else None,
+            }
+        )
+    return render(
+        request,
+        "taxonomy/compare.html",
+        {
+            "columns": columns,
+            "wnids": wnids,
+            "shared_notes": _shared_notes(list(notes.values()), found),
+            "can_add": len(wnids) < COMPARE_MAX,
+            "guide_css": _guide_context()["guide_css"],
+        },
+    )
+
+
+def _shared_notes(notes: list, compared: dict[str, Synset]) -> list[dict]:
+    """Notes about at least two of the compared classes: what tells exactly these apart."""
+    shared = []
+    for note in notes:
+        covered = [s for s in note.synsets.all() if s.wnid in compared]
+        if len(covered) >= 2:
+            shared.append({"note": note, "covered": covered})
+    shared.sort(key=lambda item: (-len(item["covered"]), item["note"].title))
+    return shared
+
+
+def _compare_error(
+    request: HttpRequest, message: str, wnids: list[str], candidates: list | None = None
+) -> HttpResponse:
+    known = {s.wnid: s for s in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)}
+    return render(
+        request,
+        "taxonomy/compare_error.html",
+        {
+            "message": message,
+            "candidates": candidates or [],
+            "known": [known[w] for w in wnids if w in known],
+            "wnids": ",".join(w for w in wnids if w in known),
+            "max": COMPARE_MAX,
+        },
+        status=400,
+    )

@@ -1,0 +1,92 @@
+"""Headless Chromium (Debian's, never a downloaded one) driven through Playwright's sync API.
+
+Playwright's sync API runs an asyncio event loop in this thread, and Django refuses database
+access from a thread with a running loop unless told it is safe; in tests it is (the queries are
+the test's own, made between browser steps).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class PageProblems:
+    """What went wrong in the page: console errors, uncaught exceptions, failed requests."""
+
+    def __init__(self) -> None:
+        self.console: list[str] = []
+        self.exceptions: list[str] = []
+        self.failed: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.console or self.exceptions or self.failed)
+
+    def __repr__(self) -> str:
+        return f"console={self.console} exceptions={self.exceptions} failed={self.failed}"
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    # Pages without an icon link (base.html) make Chromium ask for /favicon.ico, whose 404 would
+    # land in the console at some moment after the page loaded; the app has no icon to test.
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page = context.new_page()
+    problems = PageProblems()
+    page.on(
+        "console",
+        lambda message: problems.console.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.exceptions.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            problems.failed.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.on(
+        "requestfailed",
+        # A load the page itself called off (the viewer moved on before a prefetch finished) is
+        # no failure.
+        lambda request: (
+            problems.failed.append(f"{request.failure} {request.url}")
+            if request.failure != "net::ERR_ABORTED"
+            else None
+        ),
+    )
+    page.problems = problems
+    try:
+        yield page
+    finally:
+        context.close()
