@@ -57,9 +57,6 @@ class PageProblems:
 def page(browser) -> Iterator:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
-    # Pages without an icon link (base.html) make Chromium ask for /favicon.ico, whose 404 would
-    # land in the console at some moment after the page loaded; the app has no icon to test.
-    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page = context.new_page()
     problems = PageProblems()
     page.on(
