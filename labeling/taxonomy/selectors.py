@@ -60,3 +60,23 @@ def taxonomy_counts() -> dict[str, int]:
         "closure_rows": SynsetClosure.objects.count(),
         "multi_parent": multi_parent.count(),
     }
+
+
+# Study groups as the API filters them. Stored groups are exclusive; the study's "organism" count
+# (410) includes the dogs.
+CLASS_GROUP_MEMBERS: dict[str, tuple[str, ...]] = {
+    "dog": (ClassGroup.DOG.value,),
+    "organism": (ClassGroup.DOG.value, ClassGroup.ORGANISM.value),
+    "object": (ClassGroup.OBJECT.value,),
+}
+
+
+def classes_in_group(*, group: str | None = None) -> QuerySet[Synset]:
+    """The classes of a study group (see CLASS_GROUP_MEMBERS) in index order; all for None.
+
+    Raises KeyError for an unknown group.
+    """
+    classes = classes_all()
+    if group is not None:
+        classes = classes.filter(group__in=CLASS_GROUP_MEMBERS[group])
+    return classes
