@@ -6,25 +6,24 @@ plain substring filter that works without the in-memory index.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections import defaultdict
-from functools import cache
-from pathlib import Path
 from urllib.parse import unquote
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from labeling.taxonomy.models import ClassGroup, Hypernymy, Synset
+from labeling.taxonomy.models import ClassGroup, Synset
+from labeling.taxonomy.search_index import (
+    TaxonomyNode,
+    class_wikipedia_urls,
+    taxonomy_snapshot,
+)
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
 
 WNID_RE = re.compile(r"^n[0-9]{8}$")
 SEARCH_LIMIT = 200
 # WordNet gives an ImageNet class at most five paths from the root; the cap only guards the page
 # against a pathological tree.
-PATHS_LIMIT = 50
 GROUP_LABELS = {
     "dog": "Dogs",
     "organism": "Organisms (dogs included)",
@@ -51,36 +50,13 @@ def taxonomy_root() -> Synset | None:
     return Synset.objects.filter(depth=0, parent_links__isnull=True).order_by("wnid").first()
 
 
-def synset_paths(*, synset: Synset) -> list[list[Synset]]:
+def synset_paths(*, synset: Synset) -> list[list[TaxonomyNode]]:
     """Every path from the root down to the synset (root first), shortest first.
 
     The tree is a DAG: dog.n.01 is both a canine and a domestic animal, so a Chihuahua has two
-    paths. Two queries: the synset's ancestors (from the closure) and the edges among them.
+    paths. Served from the in-memory taxonomy snapshot the API uses, without a query.
     """
-    nodes = {node.pk: node for node in Synset.objects.filter(descendant_rows__descendant=synset)}
-    nodes[synset.pk] = synset
-    parents: dict[int, list[int]] = defaultdict(list)
-    edges = Hypernymy.objects.filter(child_id__in=nodes).values_list("child_id", "parent_id")
-    for child_id, parent_id in edges:
-        if parent_id in nodes:
-            parents[child_id].append(parent_id)
-    for ids in parents.values():
-        ids.sort(key=lambda pk: (nodes[pk].name, nodes[pk].wnid))
-
-    memo: dict[int, list[list[int]]] = {}
-
-    def upward(pk: int) -> list[list[int]]:
-        if pk not in memo:
-            if not parents[pk]:
-                memo[pk] = [[pk]]
-            else:
-                memo[pk] = [[*path, pk] for parent in parents[pk] for path in upward(parent)][
-                    :PATHS_LIMIT
-                ]
-        return memo[pk]
-
-    paths = [[nodes[pk] for pk in path] for path in upward(synset.pk)]
-    return sorted(paths, key=lambda path: (len(path), [node.name for node in path]))
+    return taxonomy_snapshot().paths(synset.wnid)
 
 
 def node_children(*, synset: Synset) -> QuerySet[Synset]:
@@ -142,30 +118,9 @@ def classes_matching_name(*, text: str) -> list[Synset]:
     ]
 
 
-def wikipedia_fixture_path() -> Path:
-    return Path(settings.BASE_DIR) / "fixtures" / "imagenet_wikipedia.json"
-
-
-@cache
-def _wikipedia_urls() -> dict[str, list[str]]:
-    path = wikipedia_fixture_path()
-    if not path.exists():
-        return {}
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    # {"source": …, "wikipedia": {wnid: [urls]}}, or the bare mapping.
-    return data.get("wikipedia", data) if isinstance(data, dict) else {}
-
-
-def class_wikipedia_urls(*, wnid: str) -> list[str]:
-    """The Wikipedia articles of a class (from ImageNetV2's class metadata), maybe none."""
-    urls = _wikipedia_urls().get(wnid, [])
-    return [url for url in urls if isinstance(url, str) and url.startswith("https://")]
-
-
 def class_wikipedia_links(*, wnid: str) -> list[dict[str, str]]:
     """The articles as links: {"url", "title"}, the title read from the URL ("Norfolk Terrier")."""
     return [
         {"url": url, "title": unquote(url.rsplit("/wiki/", 1)[-1]).replace("_", " ") or url}
-        for url in class_wikipedia_urls(wnid=wnid)
+        for url in class_wikipedia_urls().get(wnid, [])
     ]

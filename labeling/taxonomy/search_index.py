@@ -285,4 +285,9 @@ def wikipedia_path() -> Path:
 def class_wikipedia_urls() -> dict[str, list[str]]:
     """Wikipedia articles per class wnid (from ImageNetV2's class metadata), read once."""
     with open(wikipedia_path(), encoding="utf-8") as handle:
-        return json.load(handle)["wikipedia"]
+        links = json.load(handle)["wikipedia"]
+    # Only ever link out over https: the page renders these as plain <a href>.
+    return {
+        wnid: [url for url in urls if isinstance(url, str) and url.startswith("https://")]
+        for wnid, urls in links.items()
+    }
