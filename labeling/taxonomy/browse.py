@@ -21,7 +21,7 @@ from labeling.taxonomy.search_index import (
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
 
 WNID_RE = re.compile(r"^n[0-9]{8}$")
-SEARCH_LIMIT = 200
+SEARCH_LIMIT = 100  # the search API allows as many
 # WordNet gives an ImageNet class at most five paths from the root; the cap only guards the page
 # against a pathological tree.
 GROUP_LABELS = {
@@ -67,17 +67,6 @@ def node_children(*, synset: Synset) -> QuerySet[Synset]:
 def classes_below(*, synset: Synset) -> QuerySet[Synset]:
     """Classes at or below the node, in index order."""
     return classes_all().filter(ancestor_rows__ancestor=synset)
-
-
-def classes_search(*, query: str, limit: int = SEARCH_LIMIT) -> QuerySet[Synset]:
-    """Classes whose names, lemmas or wnid contain the text (a class index matches exactly)."""
-    folded = fold(query)
-    if not folded:
-        return classes_all().none()
-    condition = Q(search_text__icontains=folded)
-    if folded.isdigit():
-        condition |= Q(class_index=int(folded))
-    return classes_all().filter(condition)[:limit]
 
 
 def class_groups() -> list[dict]:

@@ -169,6 +169,11 @@ class ClassRecord:
     path: tuple[str, ...]  # short path, root side first, ending with the class's display name
     path_wnids: tuple[str, ...] = ()  # the wnids of `path`
 
+    @property
+    def class_index(self) -> int:
+        """The name Synset uses, so templates can list records and synsets alike."""
+        return self.index
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -344,7 +349,10 @@ class ClassSearchIndex:
             distance = edit_distance(key, candidate, bound)
             if distance <= bound:
                 for word in self.key_words[candidate]:
-                    consider(word, distance)
+                    # Sounding alike *and* misspelt is a loose match: people rarely miss the
+                    # first letter, so ask for it ("zzqx" must not find "sax" by its sound).
+                    if distance == 0 or word[0] == token[0]:
+                        consider(word, distance)
         return found
 
     @staticmethod

@@ -18,13 +18,13 @@ from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
 from labeling.taxonomy.browse import (
+    SEARCH_LIMIT,
     WNID_RE,
     class_get,
     class_groups,
     class_wikipedia_links,
     classes_below,
     classes_matching_name,
-    classes_search,
     group_label,
     node_children,
     node_get,
@@ -32,6 +32,7 @@ from labeling.taxonomy.browse import (
     taxonomy_root,
 )
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.search_index import class_search_index
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group
 
 ANY_ROLE = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
@@ -62,7 +63,8 @@ def class_index(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "").strip()
     classes = None
     if query:
-        classes = list(classes_search(query=query))
+        # The same ranked, typo-tolerant search as the API and the labeling picker.
+        classes = [hit.record for hit in class_search_index().search(query, SEARCH_LIMIT)]
     elif group in CLASS_GROUP_MEMBERS:
         classes = list(classes_in_group(group=group))
     return render(

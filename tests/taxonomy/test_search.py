@@ -342,3 +342,8 @@ def test_the_index_is_rebuilt_when_the_taxonomy_changes(loaded, committed_docume
 def test_the_snapshot_is_empty_without_a_taxonomy(db):
     assert taxonomy_snapshot().nodes == {}
     assert class_search_index().search("tench") == []
+
+
+def test_letters_that_only_sound_like_a_name_after_another_typo_find_nothing(index):
+    # "zzqx" sounds like "sax" only with a further edit, and starts with another letter.
+    assert index.search("zzqx", 5) == []
