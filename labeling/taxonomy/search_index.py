@@ -25,7 +25,12 @@ from labeling.taxonomy.models import Hypernymy, Synset
 from labeling.taxonomy.search import ClassRecord, ClassSearchIndex
 
 CHECK_SECONDS = 5.0  # how stale a snapshot may get before the fingerprint is checked again
-HUB_CLASS_COUNT = 100  # an ancestor this big names the region of the tree in a short path
+# An ancestor names the region of the tree in a short path when it holds at least this many
+# classes, this many times as many as the class's parent, and is at least this deep.
+HUB_MIN_CLASSES = 10
+HUB_FACTOR = 3
+HUB_MIN_DEPTH = 3
+HUB_MAX_CLASSES = 500
 PATH_SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark
 MAX_PATHS = 1000  # a guard only: the most root paths of any node in the ImageNet DAG is far below
 
@@ -88,16 +93,26 @@ class TaxonomySnapshot:
         """Where a class sits, in at most three names, e.g. [dog, terrier, Norfolk terrier].
 
         Rule: along the primary path (see `primary_path`), take the parent, and before it the
-        nearest ancestor above the parent with `class_count >= HUB_CLASS_COUNT` (omitted when the
-        parent is itself that big), then the node itself.
+        nearest ancestor above the parent that holds markedly more classes — at least
+        `HUB_MIN_CLASSES` and `HUB_FACTOR` times the parent's — and is specific enough to say
+        something (depth >= `HUB_MIN_DEPTH`: not "entity", "physical entity" or "object") yet is
+        no catch-all holding half the tree (at most `HUB_MAX_CLASSES`: not "whole"); then the node
+        itself. No such ancestor: [parent, node]. This gives
+        [food, bun, bagel] and [bird, wading bird, crane] rather than a hub that names nothing.
         """
         path = self.primary_path(wnid)
         if len(path) == 1:
             return path
         node, parent, above = path[-1], path[-2], path[:-2]
-        if parent.class_count >= HUB_CLASS_COUNT:
-            return [parent, node]
-        hub = next((n for n in reversed(above) if n.class_count >= HUB_CLASS_COUNT), None)
+        need = max(HUB_MIN_CLASSES, HUB_FACTOR * parent.class_count)
+        hub = next(
+            (
+                n
+                for n in reversed(above)
+                if need <= n.class_count <= HUB_MAX_CLASSES and n.depth >= HUB_MIN_DEPTH
+            ),
+            None,
+        )
         return [parent, node] if hub is None else [hub, parent, node]
 
     def paths(self, wnid: str) -> list[list[TaxonomyNode]]:

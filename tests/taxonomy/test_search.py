@@ -221,10 +221,16 @@ def test_the_short_path_is_hub_parent_class(index):
     assert record.path_wnids == ("n02084071", "n02092468", NORFOLK_TERRIER)
 
 
-def test_a_parent_that_is_itself_a_hub_makes_a_two_step_path(index, snapshot):
+def test_the_short_path_names_a_specific_region_not_a_top_level_node(index):
+    assert index.search("bagel")[0].record.path == ("food", "bun", "bagel")
+    assert index.search("seashore")[0].record.path == ("geological formation", "shore", "seashore")
+
+
+def test_without_a_big_enough_ancestor_the_short_path_is_parent_and_class(index, snapshot):
     record = index.search("tusker")[0].record
-    assert snapshot.nodes[record.path_wnids[0]].class_count >= search_index.HUB_CLASS_COUNT
-    assert record.path == ("mammal", "tusker")
+    assert len(record.path) == 2
+    parent = snapshot.nodes[record.path_wnids[0]]
+    assert parent.wnid in snapshot.nodes[record.wnid].parents
 
 
 def test_the_primary_path_is_a_shortest_one(snapshot):
