@@ -45,6 +45,7 @@ def test_logout_ends_the_session(annotator):
 def test_annotator_home_shows_the_annotator_panel_only(annotator):
     content = login(annotator).get("/").content.decode()
     assert 'id="panel-annotator"' in content
+    assert 'href="/classes/"' in content and 'href="/guide/"' in content
     assert 'id="panel-admin"' not in content
     assert 'id="panel-researcher"' not in content
 
