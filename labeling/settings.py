@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "labeling.images",
     "labeling.guide",
     "labeling.predictions",
+    "labeling.review",
     "api",
     "frontend",
 ]

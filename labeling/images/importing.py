@@ -1,0 +1,802 @@
+"""Batch imports of images and reference images from folders, and the report every import gives.
+
+Every import runs in two phases. First each input is checked (every image is decoded) and every
+problem is collected with its file and line. Then, unless the batch is rejected, the good inputs
+are written in one transaction. By default one problem rejects the whole batch and nothing is
+written; with `skip_bad` the good inputs are written and the bad ones listed. `dry_run` checks
+everything and writes nothing. Inputs already stored are skipped, so a re-run changes nothing.
+
+The report types here are shared by the other imports (predictions, annotations).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from labeling.images.models import DatasetKind, Image, ImageSource, ReferenceImage
+from labeling.images.services import (
+    DuplicateReference,
+    ImageInfo,
+    ImageRejected,
+    NewImage,
+    ReferenceLimitReached,
+    image_inspect,
+    images_create_bulk,
+    reference_image_create,
+    thumbnail_render,
+)
+from labeling.taxonomy.models import Synset
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WNID_RE = re.compile(r"^n[0-9]{8}$")
+SHA1_RE = re.compile(r"^[0-9a-fA-F]{40}$")
+# Beyond this many problems only the count grows: a wholly malformed 3-million-row file must not
+# exhaust memory just listing itself.
+MAX_LISTED = 100_000
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong (or was skipped) where: `line` is None for a whole file."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import batch; see the module docstring for the rules."""
+
+    what: str  # "images", "prediction rows", …
+    dry_run: bool = False
+    skip_bad: bool = False
+    imported: int = 0  # written (or, in a dry run, that would be written)
+    skipped_duplicate: int = 0
+    rejected: list[Problem] = field(default_factory=list)
+    rejected_count: int = 0  # may exceed len(rejected): see MAX_LISTED
+    duplicates: list[Problem] = field(default_factory=list)
+    details: dict[str, object] = field(default_factory=dict)  # import-specific counts
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def reject(self, file: str | Path, line: int | None, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_LISTED:
+            self.rejected.append(Problem(str(file), line, reason))
+
+    def skip_duplicate(self, file: str | Path, line: int | None, reason: str) -> None:
+        self.skipped_duplicate += 1
+        if len(self.duplicates) < MAX_LISTED:
+            self.duplicates.append(Problem(str(file), line, reason))
+
+    def replace_with(self, other: ImportReport) -> None:
+        """Take over everything `other` reports (e.g. a second attempt's)."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(other, name))
+
+    @property
+    def batch_rejected(self) -> bool:
+        """True when problems stop the batch: then nothing is (or was) written."""
+        return self.rejected_count > 0 and not self.skip_bad
+
+    def summary(self) -> str:
+        if self.batch_rejected:
+            verb = "rejected: nothing was written"
+            imported = f"{self.imported:,} would have been imported"
+        elif self.dry_run:
+            verb = "dry run: nothing was written"
+            imported = f"{self.imported:,} would be imported"
+        else:
+            verb = "done"
+            imported = f"{self.imported:,} imported"
+        parts = [
+            imported,
+            f"{self.skipped_duplicate:,} skipped as duplicate",
+            f"{self.rejected_count:,} rejected",
+        ]
+        extra = "".join(f"; {key}: {value}" for key, value in self.details.items())
+        return f"{self.what}: {verb}. {', '.join(parts)}{extra}"
+
+
+class BatchRejected(Exception):
+    """Raised inside the batch's transaction to roll it back; carries the report."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(report.summary())
+        self.report = report
+
+
+# --- Progress and parallel work ---------------------------------------------------------------
+
+Progress = Callable[..., Iterable]
+
+
+def no_progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterable[T]:
+    return iterable
+
+
+def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_ITEMS = 32
+
+
+def worker_count() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def make_pool(items: int, workers: int | None) -> Executor | None:
+    """A process pool for decoding, or None to work in-process.
+
+    Processes, not threads: decoding and hashing are CPU-bound, and image_inspect changes the
+    process-wide warning filters, which is not thread-safe. Forked workers inherit the settings
+    (also a test's overrides) and never touch the database.
+    """
+    workers = worker_count() if workers is None else workers
+    if workers < 2 or items < PARALLEL_MIN_ITEMS:
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+
+
+def pool_map(pool: Executor | None, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    if pool is None:
+        return map(func, items)
+    return pool.map(func, items, chunksize=8)
+
+
+@dataclass(frozen=True)
+class Inspected:
+    info: ImageInfo | None
+    reason: str = ""
+
+
+def inspect_path(path: Path) -> Inspected:
+    """Read and decode one file (runs in a pool worker)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Inspected(None, f"cannot read the file ({exc.strerror or exc})")
+    try:
+        return Inspected(image_inspect(data=data))
+    except ImageRejected as exc:
+        return Inspected(None, exc.reason)
+
+
+def thumbnail_for_path(path: Path) -> tuple[bytes, int, int] | None:
+    """Render one thumbnail (runs in a pool worker); None if it fails, the task retries later."""
+    try:
+        return thumbnail_render(data=path.read_bytes())
+    except Exception:
+        logger.exception("thumbnail of %s failed; the thumbnail task will make it later", path)
+        return None
+
+
+class StoredFiles:
+    """Files written during a batch, deleted again if the batch's transaction rolls back."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add(self, *names: str) -> None:
+        self.names.extend(name for name in names if name)
+
+    def delete_all(self) -> None:
+        for name in self.names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("could not delete %s after a rolled-back import", name)
+        self.names.clear()
+
+
+def write_batch(report: ImportReport, write: Callable[[StoredFiles], None]) -> ImportReport:
+    """Run `write` in one transaction unless the batch is rejected or a dry run.
+
+    `write` may add problems (e.g. a file that changed since it was checked); if that rejects the
+    batch, everything is rolled back and the files it stored are deleted.
+    """
+    if report.batch_rejected or report.dry_run:
+        return report
+    files = StoredFiles()
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            write(files)
+            report.timings["store"] = time.perf_counter() - started
+            if report.batch_rejected:
+                raise BatchRejected(report)
+            started = time.perf_counter()
+        # On commit the services schedule their (per-image) tasks: here they find work done.
+        report.timings["commit"] = time.perf_counter() - started
+    except BatchRejected:
+        files.delete_all()
+    except BaseException:
+        files.delete_all()
+        raise
+    return report
+
+
+# --- Bulk loading on PostgreSQL ----------------------------------------------------------------
+
+
+@contextmanager
+def postgres_bulk_load(cursor, table: str) -> Iterator[None]:
+    """Load many rows into `table` without its indexes and constraints, then make them again.
+
+    As PostgreSQL's manual advises for populating a table ("Populating a Database"): per-row
+    index insertions and foreign-key triggers cost far more than sorted index builds and one
+    set-based check per foreign key. The unique, primary key (unless another table refers to
+    it) and foreign key constraints and every index are dropped on entry and made again, under
+    their own names, on a normal exit; the check constraints stay. Run it inside a transaction:
+    on an error the rollback restores everything. Holds an exclusive lock on the table until the
+    transaction ends. Making a unique constraint again raises UniqueViolation if the load brought
+    duplicates.
+
+    `cursor` is a raw psycopg2 cursor.
+    """
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    # Dropping a foreign key alters the table it refers to too, which PostgreSQL refuses while
+    # deferred checks of earlier writes are pending: run them now (as Django's own
+    # check_constraints does), and defer again.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass)", [table]
+    )
+    kinds = ["u", "f"] if cursor.fetchone()[0] else ["p", "u", "f"]
+    cursor.execute(
+        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype::text = ANY(%s) ORDER BY conname",
+        [table, kinds],
+    )
+    order = {"p": 0, "u": 1, "f": 2}
+    constraints = sorted(cursor.fetchall(), key=lambda row: order[row[1]])
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid "
+        "AND k.conindid = i.indexrelid AND k.contype::text = ANY(%s)) ORDER BY c.relname",
+        [table, ["p", "u", "x"]],
+    )
+    indexes = cursor.fetchall()  # those of constraints come and go with their constraint
+    for name, _, _ in reversed(constraints):
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in indexes:
+        cursor.execute(definition)
+    for name, _, definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+# --- Reading folders --------------------------------------------------------------------------
+
+
+def classes_by_wnid() -> dict[str, Synset]:
+    """The 1000 classes by wnid, loaded once per batch."""
+    return {synset.wnid: synset for synset in Synset.objects.filter(class_index__isnull=False)}
+
+
+def unknown_wnid(wnid: str) -> str:
+    if not WNID_RE.match(wnid):
+        return f"{wnid!r} is not a wnid (n + 8 digits)"
+    return f"unknown wnid {wnid}: not one of the 1000 ImageNet classes"
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """One file to import, and where to report its problems."""
+
+    path: Path
+    original_name: str
+    synset: Synset
+    where: str  # the file (relative to the folder), or the labels CSV
+    line: int | None = None
+
+
+def _visible(entries: Iterable[Path]) -> list[Path]:
+    return sorted(entry for entry in entries if not entry.name.startswith("."))
+
+
+def _files_in(folder: Path) -> list[Path]:
+    # Anything that is not a folder counts as a file, so a broken link is reported, not ignored.
+    return [entry for entry in _visible(folder.iterdir()) if not entry.is_dir()]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def scan_labeled_folders(
+    *, root: Path, report: ImportReport, classes: dict[str, Synset]
+) -> list[ImageItem]:
+    """The `<wnid>/<file>` layout (ImageNet train, or val sorted into class folders)."""
+    items = []
+    for entry in _visible(root.iterdir()):
+        rel = _relative(entry, root)
+        if not entry.is_dir():
+            report.reject(rel, None, "not inside a <wnid>/ folder (a flat folder needs --labels)")
+            continue
+        synset = classes.get(entry.name)
+        files = _files_in(entry)
+        for path in files:
+            if synset is None:
+                report.reject(_relative(path, root), None, unknown_wnid(entry.name))
+            else:
+                items.append(ImageItem(path, path.name, synset, _relative(path, root)))
+    return items
+
+
+def read_labels_csv(
+    *, path: Path, report: ImportReport, classes: dict[str, Synset]
+) -> tuple[dict[str, tuple[Synset, int]], set[str]]:
+    """`file,wnid` rows (a header row is optional).
+
+    Returns {file name: (class, line)} for the good rows, and every file name the CSV lists (so a
+    file whose row was rejected is not reported a second time as unlabeled).
+    """
+    labels: dict[str, tuple[Synset, int]] = {}
+    lines: dict[str, int] = {}
+    where = str(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        report.reject(where, None, f"cannot read the labels file ({exc.strerror or exc})")
+        return labels, set()
+    with handle:
+        try:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                cells = [cell.strip() for cell in row]
+                if not any(cells):
+                    continue
+                if line == 1 and [cell.lower() for cell in cells] == ["file", "wnid"]:
+                    continue
+                if len(cells) != 2 or not cells[0]:
+                    report.reject(where, line, f"expected 2 columns file,wnid; got {row!r}")
+                    if cells and cells[0]:
+                        lines.setdefault(cells[0], line)
+                    continue
+                name, wnid = cells
+                if name in lines:
+                    report.reject(where, line, f"{name} is listed twice (also line {lines[name]})")
+                    labels.pop(name, None)
+                    continue
+                lines[name] = line
+                synset = classes.get(wnid)
+                if synset is None:
+                    report.reject(where, line, unknown_wnid(wnid))
+                    continue
+                labels[name] = (synset, line)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            report.reject(where, None, f"not a readable CSV file ({exc})")
+    return labels, set(lines)
+
+
+def scan_flat_folder(
+    *, root: Path, labels_csv: Path, report: ImportReport, classes: dict[str, Synset]
+) -> list[ImageItem]:
+    """A flat folder of files (ImageNet val) labeled by a `file,wnid` CSV."""
+    labels, listed = read_labels_csv(path=labels_csv, report=report, classes=classes)
+    items = []
+    found: set[str] = set()
+    csv_resolved = labels_csv.resolve()
+    for path in _files_in(root):
+        if path.resolve() == csv_resolved:
+            continue
+        found.add(path.name)
+        label = labels.get(path.name)
+        if label is not None:
+            items.append(ImageItem(path, path.name, label[0], path.name))
+        elif path.name not in listed:
+            report.reject(path.name, None, f"has no label in {labels_csv.name}")
+    for name, (_, line) in labels.items():
+        if name not in found:
+            report.reject(labels_csv, line, f"{name}: no such file in {root}")
+    return items
+
+
+def scan_imagenetv2_folder(
+    *, root: Path, report: ImportReport, classes: dict[str, Synset]
+) -> list[ImageItem]:
+    """ImageNetV2's release layout `<class index>/<sha1>.jpeg`; the id is the file's stem."""
+    by_index = {synset.class_index: synset for synset in classes.values()}
+    items = []
+    for entry in _visible(root.iterdir()):
+        rel = _relative(entry, root)
+        if not entry.is_dir():
+            report.reject(rel, None, "not inside a <class index>/ folder")
+            continue
+        index = int(entry.name) if entry.name.isdigit() else None
+        synset = by_index.get(index) if index is not None else None
+        for path in _files_in(entry):
+            rel = _relative(path, root)
+            if synset is None:
+                report.reject(
+                    rel, None, f"folder {entry.name!r} is not the class index (0-999) of a class"
+                )
+                continue
+            stem = path.name.rsplit(".", 1)[0] if "." in path.name else path.name
+            if not SHA1_RE.match(stem):
+                report.reject(rel, None, "not named <sha1>.jpeg: an ImageNetV2 id is 40 hex digits")
+                continue
+            items.append(ImageItem(path, stem.lower(), synset, rel))
+    return items
+
+
+def scan_reference_folders(
+    *,
+    root: Path,
+    per_class: int,
+    seed: int,
+    report: ImportReport,
+    classes: dict[str, Synset],
+) -> list[ImageItem]:
+    """The ImageNet train layout `<wnid>/<wnid>_<n>.JPEG`: at most `per_class` files per class.
+
+    The choice is a seeded shuffle of the sorted file names, so the same seed picks the same
+    files, and a larger `per_class` picks a superset of a smaller one.
+    """
+    items = []
+    for entry in _visible(root.iterdir()):
+        rel = _relative(entry, root)
+        if not entry.is_dir():
+            report.reject(rel, None, "not inside a <wnid>/ folder")
+            continue
+        synset = classes.get(entry.name)
+        if synset is None:
+            # One line per folder: a train folder holds ~1300 files.
+            report.reject(rel, None, unknown_wnid(entry.name))
+            continue
+        files = _files_in(entry)
+        random.Random(f"{seed}:{synset.wnid}").shuffle(files)
+        items.extend(
+            ImageItem(path, path.name, synset, _relative(path, root)) for path in files[:per_class]
+        )
+    return items
+
+
+def image_source_for_import(*, slug: str, imagenetv2: bool = False) -> ImageSource:
+    """The source to import into; ValueError naming the known ones if it does not exist."""
+    source = ImageSource.objects.filter(slug=slug).first()
+    if source is None:
+        known = ", ".join(ImageSource.objects.values_list("slug", flat=True))
+        raise ValueError(f"no image source {slug!r}; known sources: {known} (an admin adds others)")
+    if imagenetv2 and source.dataset == DatasetKind.IMAGENET_VAL:
+        raise ValueError(f"{slug} holds ImageNet validation images, not ImageNetV2")
+    return source
+
+
+# --- Checking and storing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Checked:
+    item: ImageItem
+    info: ImageInfo
+
+
+def _decode_all(
+    *, items: list[ImageItem], report: ImportReport, progress: Progress, workers: int | None
+) -> list[_Checked]:
+    """Decode every file (in a process pool when there are many); reject those that fail."""
+    decoded: list[_Checked] = []
+    pool = make_pool(len(items), workers)
+    try:
+        results = pool_map(pool, inspect_path, [item.path for item in items])
+        pairs = zip(items, results, strict=True)
+        for item, result in progress(pairs, total=len(items), desc="checking"):
+            if result.info is None:
+                report.reject(item.where, item.line, result.reason)
+            else:
+                decoded.append(_Checked(item, result.info))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return decoded
+
+
+def _store_references(
+    *,
+    good: list[_Checked],
+    report: ImportReport,
+    progress: Progress,
+    workers: int | None,
+    create: Callable[[_Checked], ReferenceImage | None],
+) -> None:
+    """Store each reference through its service and give it a thumbnail, in one transaction.
+
+    Thumbnails are rendered by a process pool while this process stores files and rows, and saved
+    before commit, so the thumbnail tasks the service schedules find them done.
+    """
+    fields = ["thumbnail", "thumbnail_width", "thumbnail_height"]
+
+    def write(files: StoredFiles) -> None:
+        imported = 0
+        pool = make_pool(len(good), workers)
+        try:
+            # The bar advances as chunks are taken: at most one chunk ahead of the work.
+            for chunk in chunked(progress(good, total=len(good), desc="importing"), 256):
+                thumbs = pool_map(
+                    pool, thumbnail_for_path, [checked.item.path for checked in chunk]
+                )
+                created = []
+                for checked in chunk:
+                    obj = create(checked)
+                    if obj is not None:
+                        files.add(obj.file.name)
+                    created.append(obj)
+                with_thumbnail = []
+                for obj, thumb in zip(created, thumbs, strict=True):
+                    if obj is None or thumb is None:
+                        continue
+                    data, width, height = thumb
+                    obj.thumbnail.save("thumb.jpg", ContentFile(data), save=False)
+                    files.add(obj.thumbnail.name)
+                    obj.thumbnail_width, obj.thumbnail_height = width, height
+                    with_thumbnail.append(obj)
+                ReferenceImage.objects.bulk_update(with_thumbnail, fields)
+                imported += sum(obj is not None for obj in created)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        report.imported = imported
+
+    write_batch(report, write)
+
+
+def _store_images(
+    *,
+    good: list[_Checked],
+    source: ImageSource,
+    report: ImportReport,
+    progress: Progress,
+    workers: int | None,
+) -> None:
+    """Store the checked images with their thumbnails, a chunk at a time, in one transaction.
+
+    The process pool renders the next chunk's thumbnails while this process writes the files
+    and rows of the current one (images_create_bulk: one insert per chunk).
+    """
+
+    def write(files: StoredFiles) -> None:
+        imported = 0
+        pool = make_pool(len(good), workers)
+        try:
+            # The bar advances as chunks are taken: at most one chunk ahead of the work.
+            chunks = chunked(progress(good, total=len(good), desc="importing"), STORE_CHUNK)
+            pending = _next_thumbnails(pool, chunks)
+            while pending is not None:
+                chunk, thumbs = pending
+                pending = _next_thumbnails(pool, chunks)  # starts rendering the next chunk
+                entries = []
+                for checked, thumb in zip(chunk, thumbs, strict=True):
+                    entry = _new_image(checked, thumb, report)
+                    if entry is not None:
+                        entries.append(entry)
+                created = images_create_bulk(source=source, images=entries)
+                for image in created:
+                    files.add(image.file.name, image.thumbnail.name)
+                imported += len(created)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        report.imported = imported
+
+    write_batch(report, write)
+
+
+STORE_CHUNK = 256
+
+
+def _next_thumbnails(pool: Executor | None, chunks: Iterator[list[_Checked]]):
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    thumbs = pool_map(pool, thumbnail_for_path, [checked.item.path for checked in chunk])
+    return chunk, thumbs
+
+
+def _new_image(
+    checked: _Checked, thumb: tuple[bytes, int, int] | None, report: ImportReport
+) -> NewImage | None:
+    item = checked.item
+    try:
+        data = item.path.read_bytes()
+    except OSError as exc:
+        report.reject(item.where, item.line, f"cannot read the file ({exc.strerror or exc})")
+        return None
+    if hashlib.sha256(data).hexdigest() != checked.info.sha256:
+        report.reject(item.where, item.line, "the file changed since it was checked")
+        return None
+    return NewImage(
+        original_name=item.original_name,
+        original_label=item.synset,
+        data=data,
+        info=checked.info,
+        file_name=item.path.name,
+        thumbnail=thumb[0] if thumb is not None else None,
+    )
+
+
+def images_import(
+    *,
+    source: ImageSource,
+    items: list[ImageItem],
+    report: ImportReport,
+    progress: Progress = no_progress,
+    workers: int | None = None,
+) -> ImportReport:
+    """Check and store images to label, with their thumbnails."""
+    started = time.perf_counter()
+    decoded = _decode_all(items=items, report=report, progress=progress, workers=workers)
+    good = _sort_out_images(decoded=decoded, source=source, report=report)
+    report.timings["check"] = time.perf_counter() - started
+    report.imported = len(good)
+    if good:
+        _store_images(good=good, source=source, report=report, progress=progress, workers=workers)
+    return report
+
+
+def _sort_out_images(
+    *, decoded: list[_Checked], source: ImageSource, report: ImportReport
+) -> list[_Checked]:
+    """Skip what is stored already (or twice in the batch); reject name clashes."""
+    stored_by_sha: dict[str, tuple[str, str, str]] = {}
+    stored_by_name: dict[str, str] = {}
+    for chunk in chunked(decoded, 500):
+        stored = Image.objects.filter(sha256__in=[checked.info.sha256 for checked in chunk])
+        for sha, public_id, slug, name in stored.values_list(
+            "sha256", "public_id", "source__slug", "original_name"
+        ):
+            stored_by_sha[sha] = (public_id, slug, name)
+        names = [checked.item.original_name for checked in chunk]
+        stored_by_name.update(
+            Image.objects.filter(source=source, original_name__in=names).values_list(
+                "original_name", "sha256"
+            )
+        )
+
+    shas_by_name: dict[str, set[str]] = {}
+    for checked in decoded:
+        shas_by_name.setdefault(checked.item.original_name, set()).add(checked.info.sha256)
+    good: list[_Checked] = []
+    first_by_sha: dict[str, _Checked] = {}
+    for checked in decoded:
+        item, sha = checked.item, checked.info.sha256
+        if sha in stored_by_sha:
+            public_id, slug, name = stored_by_sha[sha]
+            report.skip_duplicate(
+                item.where, item.line, f"same file as stored image {public_id} ({slug} {name})"
+            )
+        elif item.original_name in stored_by_name:
+            report.reject(
+                item.where,
+                item.line,
+                f"{source.slug} already has a different image named {item.original_name}",
+            )
+        elif len(shas_by_name[item.original_name]) > 1:
+            report.reject(
+                item.where,
+                item.line,
+                f"different files in this batch have the same name {item.original_name}",
+            )
+        elif sha in first_by_sha:
+            first = first_by_sha[sha].item.where
+            report.skip_duplicate(item.where, item.line, f"same file as {first} in this batch")
+        else:
+            first_by_sha[sha] = checked
+            good.append(checked)
+    return good
+
+
+def references_import(
+    *,
+    items: list[ImageItem],
+    report: ImportReport,
+    progress: Progress = no_progress,
+    workers: int | None = None,
+) -> ImportReport:
+    """Check and store reference images (in the order given) with their thumbnails."""
+    started = time.perf_counter()
+    decoded = _decode_all(items=items, report=report, progress=progress, workers=workers)
+    good = _sort_out_references(decoded=decoded, report=report)
+    report.timings["check"] = time.perf_counter() - started
+    report.imported = len(good)
+    if good:
+
+        def create(checked: _Checked) -> ReferenceImage | None:
+            return _create_reference(checked, report=report)
+
+        _store_references(
+            good=good, report=report, progress=progress, workers=workers, create=create
+        )
+    return report
+
+
+def _sort_out_references(*, decoded: list[_Checked], report: ImportReport) -> list[_Checked]:
+    """Skip files the class has already (or twice here); reject those beyond the class's limit."""
+    by_class: dict[int, list[_Checked]] = {}
+    for checked in decoded:
+        by_class.setdefault(checked.item.synset.pk, []).append(checked)
+    limit = settings.REFERENCE_IMAGES_PER_CLASS
+    good: list[_Checked] = []
+    for synset_id, in_class in by_class.items():
+        stored = dict(
+            ReferenceImage.objects.filter(synset_id=synset_id).values_list(
+                "sha256", "original_name"
+            )
+        )
+        room = limit - len(stored)
+        seen: dict[str, str] = {}
+        for checked in in_class:
+            item, sha = checked.item, checked.info.sha256
+            if sha in stored:
+                report.skip_duplicate(item.where, None, f"already a reference ({stored[sha]})")
+            elif sha in seen:
+                report.skip_duplicate(item.where, None, f"same file as {seen[sha]}")
+            elif room <= 0:
+                report.reject(
+                    item.where,
+                    None,
+                    f"{item.synset.wnid} would have more than {limit} reference images "
+                    f"(REFERENCE_IMAGES_PER_CLASS)",
+                )
+            else:
+                seen[sha] = item.where
+                room -= 1
+                good.append(checked)
+    return good
+
+
+def _create_reference(checked: _Checked, *, report: ImportReport) -> ReferenceImage | None:
+    item = checked.item
+    try:
+        return reference_image_create(
+            synset=item.synset, original_name=item.original_name, data=item.path.read_bytes()
+        )
+    except DuplicateReference as exc:
+        report.skip_duplicate(item.where, None, str(exc))
+    except ImageRejected as exc:
+        report.reject(item.where, None, f"changed since it was checked: {exc.reason}")
+    except (ReferenceLimitReached, OSError, ValidationError) as exc:
+        report.reject(item.where, None, f"cannot store: {exc}")
+    return None
