@@ -24,8 +24,14 @@ class ClassifierModel(models.Model):
 
 
 class ModelPrediction(models.Model):
-    model = models.ForeignKey(ClassifierModel, on_delete=models.CASCADE, related_name="predictions")
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="model_predictions")
+    # No single-column indexes on model and image: the unique (model, image, rank) and the
+    # (image, synset) index start with them, and every extra index slows the 2.9M-row loads.
+    model = models.ForeignKey(
+        ClassifierModel, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
+    image = models.ForeignKey(
+        Image, on_delete=models.CASCADE, related_name="model_predictions", db_index=False
+    )
     synset = models.ForeignKey(Synset, on_delete=models.PROTECT, related_name="+")
     rank = models.PositiveSmallIntegerField(default=1, help_text="1 = top-1")
     score = models.FloatField(null=True, blank=True)
