@@ -69,3 +69,13 @@ def test_the_reference_thumbnail_task_stores_the_thumbnail_size(settings):
 @pytest.mark.django_db
 def test_a_task_for_a_deleted_reference_image_is_ignored():
     assert reference_thumbnail_make.apply(args=[987654]).get()["missing"] is True
+
+
+@pytest.mark.django_db
+def test_eager_tasks_run_without_a_broker_warning(eager, caplog):
+    if not eager:
+        pytest.skip("only the embedded (eager) configuration runs tasks without a broker")
+    image = make_image(seed=12)
+    with caplog.at_level("WARNING"):
+        image_thumbnail_make.delay(image.pk).get()
+    assert not [r for r in caplog.records if "hostname" in r.getMessage().lower()]
