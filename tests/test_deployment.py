@@ -328,3 +328,21 @@ def test_ci_runs_the_same_command_as_a_developer():
     ]
     commands = [line for line in lines if not line.startswith(("set ", "cd "))]
     assert len(commands) == 1 and "scripts/test" in commands[0], commands
+
+
+def test_requirements_pin_every_installed_package():
+    # A package pip pulls in but nobody pinned floats to whatever is newest on the next machine.
+    import importlib.metadata
+
+    pinned: set[str] = set()
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line and not line.startswith("-"):
+                pinned.add(line.split("==", 1)[0].lower().replace("_", "-"))
+    installed = {
+        dist.metadata["Name"].lower().replace("_", "-")
+        for dist in importlib.metadata.distributions()
+    }
+    unpinned = installed - pinned - {"pip", "setuptools", "wheel"}
+    assert not unpinned, f"installed but not pinned: {sorted(unpinned)}"
