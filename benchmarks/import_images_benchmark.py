@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
-import platform
 import random
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +31,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from import_predictions_benchmark import (  # noqa: E402
     PG_SERVER,
-    RESULTS,
     close_connections,
     create_postgres,
     drop_postgres,
     run,
     setup_django,
+    write_result,
 )
 
 IMAGES = 10_000
@@ -147,13 +144,8 @@ def main() -> None:
             "phases": timings.removeprefix("timings: "),
             "target_seconds": TARGET_SECONDS,
             "passed": seconds <= TARGET_SECONDS,
-            "machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}",
-            "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d"),
         }
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"import_images_{args.database}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        out = write_result(f"import_images_{args.database}", result)
         print(
             f"import_images [{args.database}]: {IMAGES:,} images with thumbnails in "
             f"{seconds:.1f} s ({IMAGES / seconds:,.0f} images/s), peak RSS {rss_mb:.0f} MB; "

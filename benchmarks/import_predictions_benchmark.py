@@ -167,6 +167,20 @@ def write_predictions(path: Path, names: list[str], labels: list[str], rng: rand
     return pairs
 
 
+def write_result(name: str, result: dict) -> Path:
+    """Write a benchmark's figures, with the machine they were measured on, to results/."""
+    result = {
+        **result,
+        "machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}",
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -240,13 +254,8 @@ def main() -> None:
             "target_seconds": TARGET_SECONDS[args.database],
             "target_peak_rss_mb": TARGET_RSS_MB,
             "passed": seconds <= TARGET_SECONDS[args.database] and rss_mb <= TARGET_RSS_MB,
-            "machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}",
-            "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d"),
         }
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"import_predictions_{args.database}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        out = write_result(f"import_predictions_{args.database}", result)
         print(
             f"import_predictions [{args.database}]: {rows:,} rows in {seconds:.1f} s "
             f"({rows / seconds:,.0f} rows/s), peak RSS {rss_mb:.0f} MB; re-run "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.selectors import guide_active_freeze
 from labeling.guide.services import distinction_note_save, guide_entry_save, guide_release
@@ -144,7 +145,7 @@ class DistinctionNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuideRevision)
-class GuideRevisionAdmin(admin.ModelAdmin):
+class GuideRevisionAdmin(ReadOnlyAdmin):
     """The history is a record: nobody edits or deletes it here."""
 
     list_display = ["__str__", "number", "entry", "note", "author", "created_at", "comment"]
@@ -176,15 +177,6 @@ class GuideRevisionAdmin(admin.ModelAdmin):
         "comment",
     ]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(GuideFreeze)

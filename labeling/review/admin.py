@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.review.models import Candidate, ImageLabel, LabelChange
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    # Labels change only through the services, which keep the change history.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Candidate)

@@ -91,3 +91,13 @@ class ImportCommand(BaseCommand):
 def _isatty(stream) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+class ImageImportCommand(ImportCommand):
+    """Base of the commands that decode image files: adds --workers."""
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--workers", type=int, default=None, help="decoding processes (default: CPU count)"
+        )
+        super().add_arguments(parser)

@@ -13,10 +13,10 @@ from labeling.images.importing import (
     images_import,
     scan_imagenetv2_folder,
 )
-from labeling.images.management.base import BATCH_HELP, ImportCommand
+from labeling.images.management.base import BATCH_HELP, ImageImportCommand
 
 
-class Command(ImportCommand):
+class Command(ImageImportCommand):
     help = (
         "Import an ImageNetV2 test set (matched-frequency, threshold0.7 or top-images) from its "
         "release layout <class index>/<sha1>.jpeg, the class index in the standard order (0 = "
@@ -29,9 +29,6 @@ class Command(ImportCommand):
         parser.add_argument("dir", type=Path, help="the test set's folder (holding 0/ … 999/)")
         parser.add_argument(
             "--source", required=True, help="image source slug, e.g. imagenetv2-matched-frequency"
-        )
-        parser.add_argument(
-            "--workers", type=int, default=None, help="decoding processes (default: CPU count)"
         )
         super().add_arguments(parser)
 

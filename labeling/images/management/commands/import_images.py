@@ -14,10 +14,10 @@ from labeling.images.importing import (
     scan_flat_folder,
     scan_labeled_folders,
 )
-from labeling.images.management.base import BATCH_HELP, ImportCommand
+from labeling.images.management.base import BATCH_HELP, ImageImportCommand
 
 
-class Command(ImportCommand):
+class Command(ImageImportCommand):
     help = (
         "Import images to label into a source. DIR is either a flat folder of files (ImageNet "
         "val's ILSVRC2012_val_*.JPEG) labeled by --labels CSV (rows file,wnid; a header row is "
@@ -30,9 +30,6 @@ class Command(ImportCommand):
         parser.add_argument("dir", type=Path, help="the folder of images")
         parser.add_argument("--source", required=True, help="image source slug, e.g. imagenet-val")
         parser.add_argument("--labels", type=Path, help="CSV of file,wnid rows for a flat folder")
-        parser.add_argument(
-            "--workers", type=int, default=None, help="decoding processes (default: CPU count)"
-        )
         super().add_arguments(parser)
 
     def handle(self, *args, dir: Path, source: str, labels: Path | None, **options) -> None:

@@ -13,10 +13,10 @@ from labeling.images.importing import (
     references_import,
     scan_reference_folders,
 )
-from labeling.images.management.base import BATCH_HELP, ImportCommand
+from labeling.images.management.base import BATCH_HELP, ImageImportCommand
 
 
-class Command(ImportCommand):
+class Command(ImageImportCommand):
     help = (
         "Import reference images, shown beside the image being labeled, from the ImageNet train "
         "layout <wnid>/<wnid>_<n>.JPEG. At most --per-class files are taken per class, chosen by "
@@ -33,9 +33,6 @@ class Command(ImportCommand):
             help="most files per class (default and maximum: REFERENCE_IMAGES_PER_CLASS, 100)",
         )
         parser.add_argument("--seed", type=int, default=0, help="seed of the choice (default 0)")
-        parser.add_argument(
-            "--workers", type=int, default=None, help="decoding processes (default: CPU count)"
-        )
         super().add_arguments(parser)
 
     def handle(self, *args, dir: Path, per_class: int | None, seed: int, **options) -> None:
