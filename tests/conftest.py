@@ -1,4 +1,5 @@
-"""Personas and helpers shared by every test module.
+"""Personas (annotator, study admin, researcher, outsider) for every test module; the helpers
+they are built from are in `tests/helpers.py`.
 
 The suite runs twice (see scripts/test): on SQLite with eager Celery, and on PostgreSQL with Redis
 and a real worker process. Tests that need a task's effect use `wait_until`, which passes at once in
@@ -7,22 +8,21 @@ eager mode and polls while the worker runs the task in the other pass.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
-from rest_framework.test import APIClient
 
 from labeling.accounts.roles import Role
-from labeling.accounts.services import token_get_or_create, user_create_or_update
+from labeling.images.models import Image
+from labeling.taxonomy.models import Synset
+from tests.helpers import make_user
+from tests.images.factories import make_images
+from tests.taxonomy.factories import make_imagenet_classes
 
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(username: str, *roles: Role):
-    return user_create_or_update(username=username, password=PASSWORD, roles=list(roles))
+STUDY_SAMPLE = Path(__file__).resolve().parent / "fixtures_data" / "image_labels_sample.json"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -62,18 +62,23 @@ def outsider(db):
     return make_user("otto")
 
 
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api_client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user)}")
-    return client
-
-
 @pytest.fixture
 def eager() -> bool:
     return settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(scope="session")
+def sample() -> dict:
+    """The study's published final multi-labels: 1000 entries (860 val, 140 ImageNetV2)."""
+    return json.loads(STUDY_SAMPLE.read_text())
+
+
+@pytest.fixture
+def imagenet_classes(db) -> dict[str, Synset]:
+    return make_imagenet_classes()
+
+
+@pytest.fixture
+def sample_images(imagenet_classes, sample) -> dict[str, Image]:
+    """Rows (no files) for the images of the published sample."""
+    return make_images(sample["data"])

@@ -1,9 +1,38 @@
-"""Small helpers for tests that run in both passes (eager Celery and a real worker)."""
+"""What every test module may import: users with roles, logged-in clients, and waiting for a
+task's effect in both passes (eager Celery and a real worker). Personas built from these are
+fixtures in `tests/conftest.py`; test data of one app lives in that app's `factories.py`."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+from django.contrib.auth.models import User
+from django.test import Client
+from rest_framework.test import APIClient
+
+from labeling.accounts.roles import Role
+from labeling.accounts.services import token_get_or_create, user_create_or_update
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str, *roles: Role) -> User:
+    return user_create_or_update(username=username, password=PASSWORD, roles=list(roles))
+
+
+def login(user: User) -> Client:
+    """A test client with this user's session, as a browser after logging in."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_client_for(user: User) -> APIClient:
+    """An API client sending this user's token, as a script would."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user)}")
+    return client
 
 
 def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, every: float = 0.1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 
-from tests.conftest import login
+from tests.helpers import login
 
 # Django's own bookkeeping models, not the study's records.
 NOT_STUDY_RECORDS = {"auth.group", "authtoken.tokenproxy"}

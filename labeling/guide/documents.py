@@ -32,12 +32,13 @@ import re
 from collections import Counter
 from typing import Any
 
+from labeling.taxonomy.text import WNID, WNID_RE
+
 FORMAT = 1
 MARKDOWN_TITLE = "# Labeling guide"
 NOTE_HEADING = "## Distinction: "
 CLASSES_PREFIX = "Classes:"
-WNID_RE = re.compile(r"^n[0-9]{8}$")
-ENTRY_HEADING_RE = re.compile(r"^## (?:(?P<name>.*?) )?\((?P<wnid>n[0-9]{8})\)\s*$")
+ENTRY_HEADING_RE = re.compile(rf"^## (?:(?P<name>.*?) )?\((?P<wnid>{WNID})\)\s*$")
 # A line of text the parser (or a reader) would take for a heading of the file: escape it.
 _NEEDS_ESCAPE = re.compile(r"^\\*#{1,2}(?:\s|$)")
 _ESCAPED = re.compile(r"^\\+#{1,2}(?:\s|$)")

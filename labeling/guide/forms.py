@@ -6,8 +6,9 @@ import re
 
 from django import forms
 
-from labeling.guide.documents import TITLE_MAX, WNID_RE, text_normalize
+from labeling.guide.documents import TITLE_MAX, text_normalize
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.text import WNID_RE
 
 TEXT_MAX = 100_000  # far beyond any entry; keeps a pasted novel out of the guide and the preview
 

@@ -22,8 +22,9 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.text import WNID
 
-CLASS_LINK_RE = re.compile(r"\[\[(n[0-9]{8})\]\]")
+CLASS_LINK_RE = re.compile(rf"\[\[({WNID})\]\]")
 CLASS_URL = "/classes/{wnid}/"
 
 ALLOWED_TAGS = {

@@ -46,13 +46,13 @@ from labeling.images.services import (
     thumbnail_render,
 )
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.text import WNID_RE
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-WNID_RE = re.compile(r"^n[0-9]{8}$")
 SHA1_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 # Beyond this many problems only the count grows: a wholly malformed 3-million-row file must not
 # exhaust memory just listing itself.

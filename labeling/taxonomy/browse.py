@@ -6,8 +6,6 @@ plain substring filter that works without the in-memory index.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from urllib.parse import unquote
 
 from django.db.models import Q, QuerySet
@@ -19,8 +17,8 @@ from labeling.taxonomy.search_index import (
     taxonomy_snapshot,
 )
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
+from labeling.taxonomy.text import WNID_RE, fold
 
-WNID_RE = re.compile(r"^n[0-9]{8}$")
 SEARCH_LIMIT = 100  # the search API allows as many
 # WordNet gives an ImageNet class at most five paths from the root; the cap only guards the page
 # against a pathological tree.
@@ -29,12 +27,6 @@ GROUP_LABELS = {
     "organism": "Organisms (dogs included)",
     "object": "Objects",
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case, accents stripped: the form of Synset.search_text."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
 def class_get(*, wnid: str) -> Synset | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from labeling.taxonomy.text import WNID_PATTERN
+
 DOG_WNID = "n02084071"  # dog.n.01
 ORGANISM_WNID = "n00004475"  # organism.n.01
 
@@ -39,7 +41,7 @@ class Synset(models.Model):
         ordering = ["class_index", "wnid"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(wnid__regex=r"^n[0-9]{8}$"), name="synset_wnid_format"
+                condition=Q(wnid__regex=WNID_PATTERN), name="synset_wnid_format"
             ),
             models.CheckConstraint(
                 condition=Q(class_index__isnull=True) | Q(class_index__lte=999),

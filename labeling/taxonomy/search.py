@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-WNID_RE = re.compile(r"^n\d{8}$")
+from labeling.taxonomy.text import WNID_RE, fold
+
 WNID_PREFIX_RE = re.compile(r"^n\d{3,7}$")  # "n0209" lists the wnids starting so
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _SMALL_PREFIX = 3  # word prefixes up to this length have their name sets precomputed
@@ -39,9 +39,7 @@ _GLOSS_TOKEN = 3  # shorter query tokens ("of", "a") do not search glosses
 
 def normalize(text: str) -> str:
     """Lower case, accents removed, punctuation turned into single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped.lower()).strip()
+    return _NON_WORD.sub(" ", fold(text)).strip()
 
 
 # Spelling-by-ear rules, applied in order, so "chiwawa" meets "chihuahua" and "terier" "terrier".

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-import unicodedata
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -28,11 +26,11 @@ from labeling.taxonomy.models import (
     Synset,
     SynsetClosure,
 )
+from labeling.taxonomy.text import WNID_RE, fold
 
 FORMAT = 1
 WORDNET_VERSION = "3.0"
 CLASS_COUNT = 1000
-WNID_RE = re.compile(r"^n[0-9]{8}$")
 SYNSET_KEYS = ("wnid", "nltk_name", "name", "lemmas", "gloss", "class_index", "hypernyms")
 GLOSS_WORDS = 4  # words of the gloss that disambiguate a name when no other lemma does
 BATCH_SIZE = 1000  # Django lowers it further where the backend needs (SQLite's 999 parameters)
@@ -289,12 +287,6 @@ def _topological_order(*, by_wnid: dict[str, dict]) -> list[str]:
     return order
 
 
-def _fold(text: str) -> str:
-    """Lower-case, accents stripped: what search compares."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
 def _gloss_excerpt(gloss: str) -> str:
     words = gloss.split()
     excerpt = " ".join(words[:GLOSS_WORDS])
@@ -370,7 +362,7 @@ def taxonomy_derive(*, document: Any) -> dict[str, Any]:
             "group": group,
             "depth": closure[wnid][root],
             "class_count": class_count[wnid],
-            "search_text": _fold(" | ".join(search_terms)),
+            "search_text": fold(" | ".join(search_terms)),
         }
     edges = {(wnid, parent) for wnid, item in by_wnid.items() for parent in item["hypernyms"]}
     return {"fields": fields, "edges": edges, "closure": closure}

@@ -19,7 +19,6 @@ from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
 from labeling.taxonomy.browse import (
     SEARCH_LIMIT,
-    WNID_RE,
     class_get,
     class_groups,
     class_wikipedia_links,
@@ -34,6 +33,7 @@ from labeling.taxonomy.browse import (
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.search_index import class_search_index
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group
+from labeling.taxonomy.text import WNID_RE
 
 ANY_ROLE = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
 COMPARE_MIN, COMPARE_MAX = 2, 4

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from labeling.accounts.roles import Role, user_roles
-from tests.conftest import PASSWORD, login, make_user
+from tests.helpers import PASSWORD, login, make_user
 
 
 @pytest.mark.django_db

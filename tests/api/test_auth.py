@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_token_is_issued_for_a_correct_password(researcher):

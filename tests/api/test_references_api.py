@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_image_create, reference_thumbnail_create
-from tests.conftest import api_client_for, login
-from tests.images.factories import make_ancestor, make_class, picture
+from tests.helpers import api_client_for, login
+from tests.images.factories import picture
+from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from labeling.accounts.roles import Role
 from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
 from labeling.taxonomy.search_index import taxonomy_snapshot_clear
 from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
-from tests.conftest import api_client_for, login, make_user
+from tests.helpers import api_client_for, login, make_user
 
 ENTITY = "n00001740"
 DOG = "n02084071"

@@ -17,7 +17,7 @@ from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_image_create, reference_thumbnail_create
 from labeling.taxonomy.models import Synset
-from tests.conftest import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user
 from tests.images.factories import picture
 
 pytestmark = pytest.mark.browser

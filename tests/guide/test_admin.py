@@ -6,8 +6,8 @@ import pytest
 
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideRevision
 from labeling.guide.services import distinction_note_save, guide_entry_save
-from tests.conftest import login, make_user
-from tests.images.factories import make_class
+from tests.helpers import login, make_user
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.services import distinction_note_save, guide_entry_save, guide_freeze
-from tests.conftest import api_client_for
-from tests.images.factories import make_ancestor, make_class
+from tests.helpers import api_client_for
+from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
 

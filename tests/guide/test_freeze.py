@@ -16,7 +16,7 @@ from labeling.guide.services import (
     guide_import,
     guide_release,
 )
-from tests.images.factories import make_class
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

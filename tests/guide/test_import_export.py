@@ -19,7 +19,7 @@ from labeling.guide.services import (
 )
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
-from tests.images.factories import make_ancestor, make_class
+from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from labeling.guide.rendering import class_names_for, markdown_render
-from tests.images.factories import make_class
+from tests.taxonomy.factories import make_class
 
 # Each of these must come out without anything that can run or load: asserted by `assert_inert`.
 ATTACKS = [
@@ -143,7 +143,7 @@ def test_one_query_resolves_the_links_of_many_texts(db, django_assert_num_querie
 
 
 def test_unknown_or_ancestor_wnids_and_code_stay_text(db):
-    from tests.images.factories import make_ancestor
+    from tests.taxonomy.factories import make_ancestor
 
     make_class("norfolk")
     make_ancestor()  # terrier, n02092468: a synset but not a class

@@ -12,7 +12,7 @@ from labeling.guide.selectors import (
     guide_entry_history,
 )
 from labeling.guide.services import distinction_note_save, guide_entry_save
-from tests.images.factories import make_class
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

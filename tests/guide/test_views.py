@@ -17,8 +17,8 @@ from labeling.guide.services import (
     guide_freeze,
     guide_release,
 )
-from tests.conftest import login
-from tests.images.factories import make_class
+from tests.helpers import login
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -1,47 +1,18 @@
-"""Test data made in memory: classes created directly, and small images drawn with Pillow."""
+"""Test images: small pictures drawn with Pillow and images stored through the service."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections.abc import Iterable
 
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from labeling.images.models import Image, ImageSource
 from labeling.images.services import image_create
-from labeling.taxonomy.models import ClassGroup, Synset
-
-# wnid, class index, name, group: enough real classes for tests that do not need the full tree.
-CLASSES = {
-    "norfolk": ("n02094114", 185, "Norfolk terrier", ClassGroup.DOG),
-    "norwich": ("n02094258", 186, "Norwich terrier", ClassGroup.DOG),
-    "crane_bird": ("n02012849", 134, "crane", ClassGroup.ORGANISM),
-    "crane_machine": ("n03126707", 517, "crane", ClassGroup.OBJECT),
-    "laptop": ("n03642806", 620, "laptop", ClassGroup.OBJECT),
-}
-
-
-def make_class(key: str) -> Synset:
-    wnid, index, name, group = CLASSES[key]
-    synset, _ = Synset.objects.get_or_create(
-        wnid=wnid,
-        defaults={
-            "nltk_name": f"{name.lower().replace(' ', '_')}.n.01",
-            "name": name,
-            "display_name": name,
-            "class_index": index,
-            "group": group,
-        },
-    )
-    return synset
-
-
-def make_ancestor() -> Synset:
-    synset, _ = Synset.objects.get_or_create(
-        wnid="n02092468",
-        defaults={"nltk_name": "terrier.n.01", "name": "terrier", "display_name": "terrier"},
-    )
-    return synset
+from labeling.taxonomy.models import Synset
+from tests.taxonomy.factories import make_class
 
 
 def picture(
@@ -94,3 +65,27 @@ def make_image(*, seed: int = 0, label: Synset | None = None, name: str | None =
         data=picture(seed=seed),
         file_name=name or f"ILSVRC2012_val_{seed:08d}.JPEG",
     )
+
+
+def make_images(names: Iterable[str], *, label: str = "n01440764") -> dict[str, Image]:
+    """Image rows named as the study names them, by name, with no files behind them: for tests of
+    annotations, rounds and scores, which never read the pixels. The source follows the name
+    (an ILSVRC2012_val_ file name is ImageNet val, anything else ImageNetV2)."""
+    names = list(names)
+    val = val_source()
+    v2 = v2_source()
+    Image.objects.bulk_create(
+        [
+            Image(
+                source=val if name.startswith("ILSVRC2012_val_") else v2,
+                original_name=name,
+                original_label_id=label,
+                width=500,
+                height=375,
+                sha256=hashlib.sha256(name.encode()).hexdigest(),
+                file=f"images/test/{n}.jpg",
+            )
+            for n, name in enumerate(names)
+        ]
+    )
+    return {image.original_name: image for image in Image.objects.filter(original_name__in=names)}

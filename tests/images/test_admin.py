@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from labeling.images.models import Image, ReferenceImage
 from labeling.images.services import reference_image_create
-from tests.conftest import login, make_user
-from tests.images.factories import make_class, make_image, picture, val_source
+from tests.helpers import login, make_user
+from tests.images.factories import make_image, picture, val_source
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,8 @@ from django.core.management.base import CommandError
 
 from labeling.images.importing import ImportReport, StoredFiles, write_batch
 from labeling.images.models import Image, ImageSource, ReferenceImage
-from tests.images.factories import make_class, picture
+from tests.images.factories import picture
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

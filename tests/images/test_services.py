@@ -28,14 +28,8 @@ from labeling.images.services import (
     reference_image_create,
     reference_thumbnail_create,
 )
-from tests.images.factories import (
-    make_ancestor,
-    make_class,
-    make_image,
-    picture,
-    v2_source,
-    val_source,
-)
+from tests.images.factories import make_image, picture, v2_source, val_source
+from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
 

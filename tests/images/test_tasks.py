@@ -11,7 +11,8 @@ from labeling.images.models import Image
 from labeling.images.services import reference_image_create
 from labeling.images.tasks import image_thumbnail_make, reference_thumbnail_make
 from tests.helpers import wait_until
-from tests.images.factories import make_class, make_image, picture
+from tests.images.factories import make_image, picture
+from tests.taxonomy.factories import make_class
 
 
 @pytest.mark.worker

@@ -14,8 +14,9 @@ from PIL import Image as PILImage
 from labeling.images.models import Image, ReferenceImage
 from labeling.images.selectors import image_visible_to
 from labeling.images.services import reference_image_create, reference_thumbnail_create
-from tests.conftest import login
-from tests.images.factories import make_class, make_image, picture
+from tests.helpers import login
+from tests.images.factories import make_image, picture
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
-from tests.conftest import login, make_user
-from tests.images.factories import make_class, make_image
+from tests.helpers import login, make_user
+from tests.images.factories import make_image
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ from labeling.images.services import image_create
 from labeling.predictions import importing
 from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.review.models import Candidate
-from tests.images.factories import make_class, make_image, picture, v2_source
+from tests.images.factories import make_image, picture, v2_source
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

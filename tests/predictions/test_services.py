@@ -6,7 +6,8 @@ import pytest
 
 from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
-from tests.images.factories import make_class, make_image
+from tests.images.factories import make_image
+from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
 

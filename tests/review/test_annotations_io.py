@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from labeling.images.models import Image
 from labeling.review.annotations import annotations_export
 from labeling.review.models import Candidate, ImageLabel, LabelChange
-from tests.review.conftest import make_images
+from tests.images.factories import make_images
 
 pytestmark = pytest.mark.django_db
 

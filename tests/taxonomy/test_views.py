@@ -10,8 +10,9 @@ from django.test import Client
 from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.images.services import reference_image_create, reference_thumbnail_create
 from labeling.taxonomy.models import Synset
-from tests.conftest import login
-from tests.images.factories import make_ancestor, make_class, picture
+from tests.helpers import login
+from tests.images.factories import picture
+from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
 
