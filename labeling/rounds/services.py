@@ -66,6 +66,17 @@ class RoundConflict(ValidationError):
 # --- Creating and running rounds --------------------------------------------------------------
 
 
+def _settings_problems(*, name: str, idle_limit_seconds: int) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not name:
+        problems["name"] = ["A round needs a name."]
+    if not 1 <= idle_limit_seconds <= IDLE_LIMIT_MAX_SECONDS:
+        problems["idle_limit_seconds"] = [
+            f"The idle limit is 1 to {IDLE_LIMIT_MAX_SECONDS} seconds."
+        ]
+    return problems
+
+
 def round_create(
     *,
     name: str,
@@ -85,15 +96,9 @@ def round_create(
     drawn and recorded. With `shuffle=False` the given order is kept and no seed is recorded.
     """
     name = name.strip()
-    problems: dict[str, list[str]] = {}
-    if not name:
-        problems["name"] = ["A round needs a name."]
+    problems = _settings_problems(name=name, idle_limit_seconds=idle_limit_seconds)
     if kind not in RoundKind.values:
         problems["kind"] = [f"Unknown kind {kind!r}; one of {', '.join(RoundKind.values)}."]
-    if not 1 <= idle_limit_seconds <= IDLE_LIMIT_MAX_SECONDS:
-        problems["idle_limit_seconds"] = [
-            f"The idle limit is 1 to {IDLE_LIMIT_MAX_SECONDS} seconds."
-        ]
     if seed is not None and not shuffle:
         problems["seed"] = ["A seed only makes sense when the images are shuffled."]
     if seed is not None and not 0 <= seed < 2**63:
@@ -170,6 +175,32 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
             )
         annotator_copies_schedule(image_ids=new)
     return len(new)
+
+
+def round_settings_update(
+    *, round: Round, name: str, allow_change_previous: bool, idle_limit_seconds: int
+) -> Round:
+    """Rename a round, and change its labeling settings while it is a draft (once labelers have
+    started, a changed rule would treat their answers unequally)."""
+    name = name.strip()
+    problems = _settings_problems(name=name, idle_limit_seconds=idle_limit_seconds)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        locked = _locked(round)
+        changes_rules = (
+            locked.allow_change_previous != allow_change_previous
+            or locked.idle_limit_seconds != idle_limit_seconds
+        )
+        if changes_rules and locked.state != RoundState.DRAFT:
+            raise ValidationError(
+                f"{locked.name} is {locked.state}: its labeling settings no longer change."
+            )
+        locked.name = name
+        locked.allow_change_previous = allow_change_previous
+        locked.idle_limit_seconds = idle_limit_seconds
+        locked.save(update_fields=["name", "allow_change_previous", "idle_limit_seconds"])
+    return locked
 
 
 def _seeded_order(image_ids: list[int], *, seed: int) -> list[int]:
