@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
@@ -47,11 +47,12 @@ from labeling.rounds.models import (
     RoundState,
     Serving,
 )
-from labeling.rounds.selectors import assignment_total, round_items_at
+from labeling.rounds.selectors import round_items_at
 from labeling.taxonomy.models import Synset
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 SEED_LIMIT = 2**31  # generated seeds are below this, so any tool can reuse them
 SWEEP_AGE = timedelta(seconds=60)
 SWEEP_BATCH = 1000
@@ -173,6 +174,8 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
                 ],
                 batch_size=1000,
             )
+        round.image_count = len(existing) + len(new)
+        Round.objects.filter(pk=round.pk).update(image_count=round.image_count)
         annotator_copies_schedule(image_ids=new)
     return len(new)
 
@@ -238,7 +241,7 @@ def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
             return locked
         if locked.state != source:
             raise ValidationError(refusal.format(name=locked.name))
-        if to == RoundState.OPEN and not RoundImage.objects.filter(round=locked).exists():
+        if to == RoundState.OPEN and locked.image_count == 0:
             raise ValidationError(f"{locked.name} has no images yet; add some before opening it.")
         locked.state = to
         setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
@@ -307,6 +310,15 @@ class ServedItem:
     can_change_previous: bool
 
 
+def _one(queryset: QuerySet[T]) -> T | None:
+    """The row a unique lookup finds, or None; unlike first(), it adds no ORDER BY (the labeling
+    hot path runs these on every request)."""
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
+
+
 def _require_open(round: Round) -> None:
     if round.state != RoundState.OPEN:
         raise RoundConflict(f"The round is {round.state}, not open: nothing can be labeled now.")
@@ -327,7 +339,7 @@ def item_serve(*, assignment: Assignment, now: datetime | None = None) -> Served
     recording when the current one was first served."""
     round = assignment.round
     _require_open(round)
-    total = assignment_total(assignment)
+    total = round.image_count
     position = assignment.answered + 1
     can_change = round.allow_change_previous and assignment.answered >= 1
     if position > total:
@@ -425,10 +437,10 @@ def answer_submit(
         # The caller's object follows along, so that serving the next item after this sees it.
         assignment.answered = locked.answered
         assignment.round = locked.round
-        previous = (
-            InteractionLog.objects.select_related("answer__round_image")
-            .filter(labeler_id=assignment.user_id, idempotency_key=idempotency_key)
-            .first()
+        previous = _one(
+            InteractionLog.objects.select_related("answer__round_image").filter(
+                labeler_id=assignment.user_id, idempotency_key=idempotency_key
+            )
         )
         if previous is not None:
             if previous.request_hash != request_hash:
@@ -440,7 +452,7 @@ def answer_submit(
         _require_open(assignment.round)
         _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
         clean_events = events_clean(events)
-        target = RoundImage.objects.filter(round_id=assignment.round_id, public_id=item).first()
+        target = _one(RoundImage.objects.filter(round_id=assignment.round_id, public_id=item))
         now = now or timezone.now()
         if target is not None and target.position == assignment.answered + 1:
             write = _answer_new
@@ -511,7 +523,7 @@ def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active
 
 
 def _serving_of(item: RoundImage, assignment: Assignment) -> Serving:
-    serving = Serving.objects.filter(round_image=item, labeler_id=assignment.user_id).first()
+    serving = _one(Serving.objects.filter(round_image=item, labeler_id=assignment.user_id))
     if serving is None:
         raise RoundConflict("This item was never served to you; ask for the next item first.")
     return serving
@@ -607,16 +619,15 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
     """Turn a stored interaction log into its AnswerTiming row. Idempotent: a processed log is
     left alone; None if the log no longer exists."""
     with transaction.atomic():
-        log = (
+        log = _one(
             InteractionLog.objects.select_for_update(of=("self",))
             .select_related("answer__round_image__round")
             .filter(pk=log_id)
-            .first()
         )
         if log is None:
             return None
         if log.processed_at is not None:
-            return AnswerTiming.objects.filter(log=log).first()
+            return _one(AnswerTiming.objects.filter(log=log))
         round = log.answer.round_image.round
         wall = max(log.answered_at - log.window_start, timedelta(0))
         wall_seconds = wall.total_seconds()
@@ -630,27 +641,26 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
         def within(seconds: float) -> float:
             return min(max(seconds, 0.0), wall_seconds)
 
-        timing, _ = AnswerTiming.objects.update_or_create(
+        # No row yet: it is written in the same transaction that marks the log processed.
+        timing = AnswerTiming.objects.create(
             log=log,
-            defaults={
-                "answer": log.answer,
-                "wall_seconds": wall_seconds,
-                "client_active_seconds": log.client_active_seconds,
-                "active_seconds": within(log.client_active_seconds),
-                "events_active_seconds": within(measured.active),
-                "hidden_seconds": within(measured.hidden),
-                "idle_seconds": within(measured.idle),
-                "first_interaction_seconds": measured.first_interaction,
-                "event_count": len(log.events),
-                "searches": counts["search"],
-                "nodes_opened": counts["node_open"],
-                "candidates_viewed": counts["candidate_view"],
-                "pins": counts["pin"],
-                "compares": counts["compare"],
-                "guide_opens": counts["guide_open"],
-                "zooms": counts["zoom"],
-                "picker": log.picker or measured.final_picker,
-            },
+            answer=log.answer,
+            wall_seconds=wall_seconds,
+            client_active_seconds=log.client_active_seconds,
+            active_seconds=within(log.client_active_seconds),
+            events_active_seconds=within(measured.active),
+            hidden_seconds=within(measured.hidden),
+            idle_seconds=within(measured.idle),
+            first_interaction_seconds=measured.first_interaction,
+            event_count=len(log.events),
+            searches=counts["search"],
+            nodes_opened=counts["node_open"],
+            candidates_viewed=counts["candidate_view"],
+            pins=counts["pin"],
+            compares=counts["compare"],
+            guide_opens=counts["guide_open"],
+            zooms=counts["zoom"],
+            picker=log.picker or measured.final_picker,
         )
         log.processed_at = now or timezone.now()
         log.save(update_fields=["processed_at"])

@@ -410,20 +410,21 @@ def test_progress_estimates_the_time_left_from_the_labelers_own_median(client, e
 
 
 def test_next_runs_a_fixed_handful_of_queries(client, evaluation, django_assert_max_num_queries):
+    # Token and roles, assignment with its round, the two items, recording the serving.
     next_item(client, evaluation)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         next_item(client, evaluation)
 
 
 def test_answering_runs_a_fixed_handful_of_queries(
     client, evaluation, django_assert_max_num_queries
 ):
-    item = next_item(client, evaluation)["item"]
-    with django_assert_max_num_queries(16):
-        assert post_answer(client, evaluation, item).status_code == 201
-    item = next_item(client, evaluation)["item"]
-    with django_assert_max_num_queries(16):
-        assert post_answer(client, evaluation, item).status_code == 201
+    # 13 queries and two savepoints (their SAVEPOINT and RELEASE count too); the timing task
+    # is enqueued on commit, which a test transaction never reaches.
+    for _ in range(3):
+        item = next_item(client, evaluation)["item"]
+        with django_assert_max_num_queries(17):
+            assert post_answer(client, evaluation, item).status_code == 201
 
 
 # --- Schema -------------------------------------------------------------------------------------

@@ -62,8 +62,14 @@ def test_round_states_and_settings_are_checked(annotator):
             closed_at=now - timedelta(1),
         )
     )
-    assert not refused(
+    # An open round has images.
+    assert refused(
         lambda: Round.objects.create(name="r", kind="training", state="open", opened_at=now)
+    )
+    assert not refused(
+        lambda: Round.objects.create(
+            name="r", kind="training", state="open", opened_at=now, image_count=1
+        )
     )
 
 
