@@ -213,10 +213,16 @@ class Answer(models.Model):
     )
     # to_field: the column holds the wnid itself, so reading an answer's class needs no join.
     synset = models.ForeignKey(Synset, on_delete=models.PROTECT, related_name="+", to_field="wnid")
-    served_at = models.DateTimeField(help_text="when the item was first shown to the labeler")
-    answered_at = models.DateTimeField()
+    # Always set for answers given here; empty only for answers imported without their times
+    # (human predictions from another tool). The checks below hold whenever they are set.
+    served_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the item was first shown to the labeler"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
     active_time = models.DurationField(
-        help_text="time the page was visible, focused and not idle; at most answered - served"
+        null=True,
+        blank=True,
+        help_text="time the page was visible, focused and not idle; at most answered - served",
     )
     picker = models.CharField(max_length=10, choices=Picker.choices, blank=True)
     flag = models.CharField(max_length=12, choices=Flag.choices, blank=True)
@@ -261,8 +267,8 @@ class Answer(models.Model):
         return f"{self.round_image_id} by {self.labeler_id}: {self.synset_id}"
 
     @property
-    def active_seconds(self) -> float:
-        return self.active_time.total_seconds()
+    def active_seconds(self) -> float | None:
+        return None if self.active_time is None else self.active_time.total_seconds()
 
 
 class AnswerChange(models.Model):

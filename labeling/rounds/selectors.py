@@ -104,7 +104,9 @@ def assignment_progress(*, assignment: Assignment) -> Progress:
     total = assignment.round.image_count
     times = list(
         Answer.objects.filter(
-            round_image__round_id=assignment.round_id, labeler_id=assignment.user_id
+            round_image__round_id=assignment.round_id,
+            labeler_id=assignment.user_id,
+            active_time__isnull=False,
         ).values_list("active_time", flat=True)
     )
     median = statistics.median(t.total_seconds() for t in times) if times else None
