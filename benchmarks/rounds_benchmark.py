@@ -329,6 +329,7 @@ def main() -> None:
         if args.database == "postgres":
             create_postgres(pg_name)
         print(f"setting up {args.database} in {tmp} …", flush=True)
+        (tmp / "var" / "static").mkdir(parents=True)  # whitenoise warns about a missing one
         setup_django(env)
         started = time.perf_counter()
         round_id, labelers = build_study(rng)

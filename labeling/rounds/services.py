@@ -429,16 +429,16 @@ def answer_submit(
     )
     with transaction.atomic():
         # One submission per labeler and round at a time: the cursor below must not move under us.
-        locked = (
-            Assignment.objects.select_for_update(of=("self",))
-            .select_related("round")
-            .get(pk=assignment.pk)
-        )
+        # One submission per labeler and round at a time: the cursor must not move under us.
         # The caller's object follows along, so that serving the next item after this sees it.
-        assignment.answered = locked.answered
-        assignment.round = locked.round
+        assignment.answered, assignment.round.state = (
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(pk=assignment.pk)
+            .values_list("answered", "round__state")
+            .get()
+        )
         previous = _one(
-            InteractionLog.objects.select_related("answer__round_image").filter(
+            InteractionLog.objects.filter(
                 labeler_id=assignment.user_id, idempotency_key=idempotency_key
             )
         )
@@ -448,7 +448,8 @@ def answer_submit(
                     "This Idempotency-Key was already used for a different answer; send a new "
                     "key for a new answer."
                 )
-            return AnswerOutcome(log=previous, answer=previous.answer, status="replayed")
+            answer = Answer.objects.select_related("round_image").get(pk=previous.answer_id)
+            return AnswerOutcome(log=previous, answer=answer, status="replayed")
         _require_open(assignment.round)
         _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
         clean_events = events_clean(events)
