@@ -143,7 +143,7 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
         responses={
             201: s.AnswerResponseSerializer,
             200: s.AnswerResponseSerializer,
-            **error_responses(400, 401, 403, 404, 409),
+            **error_responses(400, 401, 403, 404, 409, 415),
         },
         description="201 for a new answer; 200 for a repeated request (same Idempotency-Key "
         "and body: nothing is written again) or a changed previous answer.",
