@@ -49,6 +49,7 @@ from labeling.rounds.models import (
 )
 from labeling.rounds.selectors import round_items_at
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.search_index import taxonomy_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -453,7 +454,17 @@ def answer_submit(
         _require_open(assignment.round)
         _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
         clean_events = events_clean(events)
-        target = _one(RoundImage.objects.filter(round_id=assignment.round_id, public_id=item))
+        # The item with this labeler's serving of it, in one query.
+        serving = _one(
+            Serving.objects.select_related("round_image").filter(
+                labeler_id=assignment.user_id,
+                round_image__round_id=assignment.round_id,
+                round_image__public_id=item,
+            )
+        )
+        target = serving.round_image if serving is not None else None
+        if target is None:
+            target = _one(RoundImage.objects.filter(round_id=assignment.round_id, public_id=item))
         now = now or timezone.now()
         if target is not None and target.position == assignment.answered + 1:
             write = _answer_new
@@ -473,6 +484,8 @@ def answer_submit(
                 )
                 + " Ask for the next item and answer that one."
             )
+        if serving is None:
+            raise RoundConflict("This item was never served to you; ask for the next item first.")
         submission = _Submission(
             wnid=wnid,
             active_seconds=active_seconds,
@@ -482,7 +495,9 @@ def answer_submit(
             key=idempotency_key,
             now=now,
         )
-        answer, log_kind, window_start = write(assignment=assignment, item=target, given=submission)
+        answer, log_kind, window_start = write(
+            assignment=assignment, serving=serving, given=submission
+        )
         log = InteractionLog.objects.create(
             answer=answer,
             labeler_id=assignment.user_id,
@@ -504,13 +519,26 @@ def answer_submit(
     return AnswerOutcome(log=log, answer=answer, status=status)
 
 
-def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
-    problems: dict[str, list[str]] = {}
+def _class_problem(wnid: str) -> str | None:
+    """Why `wnid` cannot be an answer, or None for one of the 1000 classes."""
+    # The class tree the API keeps in memory answers without a query; anything it does not
+    # know as a class is looked up, so a tree loaded since then is seen.
+    node = taxonomy_snapshot().get(wnid)
+    if node is not None and node.is_class:
+        return None
     found = Synset.objects.filter(wnid=wnid).values_list("class_index", flat=True)[:1]
     if not found:
-        problems["wnid"] = [f"Unknown wnid {wnid!r}."]
-    elif found[0] is None:
-        problems["wnid"] = [f"{wnid} is not one of the 1000 ImageNet classes; choose a class."]
+        return f"Unknown wnid {wnid!r}."
+    if found[0] is None:
+        return f"{wnid} is not one of the 1000 ImageNet classes; choose a class."
+    return None
+
+
+def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
+    problems: dict[str, list[str]] = {}
+    problem = _class_problem(wnid)
+    if problem:
+        problems["wnid"] = [problem]
     if picker not in ("", *Picker.values):
         problems["picker"] = [f"One of {', '.join(Picker.values)}."]
     if flag not in ("", *Flag.values):
@@ -521,13 +549,6 @@ def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active
         problems["active_seconds"] = ["A finite number of seconds."]
     if problems:
         raise ValidationError(problems)
-
-
-def _serving_of(item: RoundImage, assignment: Assignment) -> Serving:
-    serving = _one(Serving.objects.filter(round_image=item, labeler_id=assignment.user_id))
-    if serving is None:
-        raise RoundConflict("This item was never served to you; ask for the next item first.")
-    return serving
 
 
 @dataclass(frozen=True)
@@ -542,9 +563,9 @@ class _Submission:
 
 
 def _answer_new(
-    *, assignment: Assignment, item: RoundImage, given: _Submission
+    *, assignment: Assignment, serving: Serving, given: _Submission
 ) -> tuple[Answer, str, datetime]:
-    served_at = _serving_of(item, assignment).served_at
+    item, served_at = serving.round_image, serving.served_at
     now = max(given.now, served_at)
     answer = Answer.objects.create(
         round_image=item,
@@ -564,12 +585,14 @@ def _answer_new(
 
 
 def _answer_change(
-    *, assignment: Assignment, item: RoundImage, given: _Submission
+    *, assignment: Assignment, serving: Serving, given: _Submission
 ) -> tuple[Answer, str, datetime]:
-    answer = Answer.objects.select_for_update().get(round_image=item, labeler_id=assignment.user_id)
+    answer = Answer.objects.select_for_update().get(
+        round_image=serving.round_image, labeler_id=assignment.user_id
+    )
     # This submission's window starts when the item was shown again (or, if the page skipped
     # that, when it was last answered).
-    window_start = max(_serving_of(item, assignment).last_served_at, answer.answered_at)
+    window_start = max(serving.last_served_at, answer.answered_at)
     now = max(given.now, window_start)
     AnswerChange.objects.create(
         answer=answer,
