@@ -17,6 +17,11 @@ def classes_all() -> QuerySet[Synset]:
     return Synset.objects.filter(class_index__isnull=False).order_by("class_index")
 
 
+def classes_by_wnid() -> dict[str, Synset]:
+    """The 1000 classes by wnid: what an import resolves its wnids with, loaded once per batch."""
+    return {synset.wnid: synset for synset in Synset.objects.filter(class_index__isnull=False)}
+
+
 def classes_under(*, wnid: str) -> QuerySet[Synset]:
     """Classes at or below the node, in index order: one indexed query on the closure."""
     return classes_all().filter(ancestor_rows__ancestor__wnid=wnid)

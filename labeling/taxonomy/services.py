@@ -11,13 +11,14 @@ import csv
 import json
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from labeling.importing.batch import chunked
 from labeling.taxonomy.models import (
     DOG_WNID,
     ORGANISM_WNID,
@@ -384,20 +385,9 @@ def taxonomy_summary(*, document: dict) -> dict[str, int]:
 # --- Loading into the database ---------------------------------------------------------------
 
 
-def _chunks(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _delete_ids(model, ids: Iterable[int]) -> int:
     deleted = 0
-    for batch in _chunks(sorted(ids)):
+    for batch in chunked(sorted(ids), BATCH_SIZE):
         deleted += model.objects.filter(id__in=batch).delete()[0]
     return deleted
 
@@ -426,11 +416,11 @@ def taxonomy_load(*, document: dict) -> dict[str, Any]:
             if synset.class_index is not None
             and (wnid in detached or fields[wnid]["class_index"] != synset.class_index)
         ]
-        for batch in _chunks(synset.id for synset in freed):
+        for batch in chunked((synset.id for synset in freed), BATCH_SIZE):
             Synset.objects.filter(id__in=batch).update(class_index=None, group="")
         for synset in freed:
             synset.class_index, synset.group = None, ""
-        for batch in _chunks(synset.id for synset in detached.values()):
+        for batch in chunked((synset.id for synset in detached.values()), BATCH_SIZE):
             Synset.objects.filter(id__in=batch).update(**detach_values)
 
         created = [
