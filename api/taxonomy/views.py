@@ -1,7 +1,7 @@
 """The ImageNet classes and the WordNet tree above them, for every role.
 
 Search, the tree (children, paths) and single classes answer from the process's cached snapshot of
-the taxonomy (labeling.taxonomy.search_index): no query once warm. Class lists are paginated
+the taxonomy (labeling.taxonomy.snapshot): no query once warm. Class lists are paginated
 queries on the database.
 """
 
@@ -17,14 +17,14 @@ from rest_framework.views import APIView
 
 from api.taxonomy import serializers as s
 from labeling.accounts.permissions import HasAnyRole
-from labeling.taxonomy.search_index import (
+from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group, classes_under
+from labeling.taxonomy.snapshot import (
     TaxonomyNode,
     TaxonomySnapshot,
     class_search_index,
     class_wikipedia_urls,
     taxonomy_snapshot,
 )
-from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group, classes_under
 
 SEARCH_LIMIT_DEFAULT = 20
 SEARCH_LIMIT_MAX = 100

@@ -11,12 +11,12 @@ from urllib.parse import unquote
 from django.db.models import Q, QuerySet
 
 from labeling.taxonomy.models import ClassGroup, Synset
-from labeling.taxonomy.search_index import (
+from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
+from labeling.taxonomy.snapshot import (
     TaxonomyNode,
     class_wikipedia_urls,
     taxonomy_snapshot,
 )
-from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, class_groups_counts, classes_all
 from labeling.taxonomy.text import WNID_RE, fold
 
 SEARCH_LIMIT = 100  # the search API allows as many

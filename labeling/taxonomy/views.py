@@ -31,8 +31,8 @@ from labeling.taxonomy.browse import (
     taxonomy_root,
 )
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.search_index import class_search_index
 from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group
+from labeling.taxonomy.snapshot import class_search_index
 from labeling.taxonomy.text import WNID_RE
 
 ANY_ROLE = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)

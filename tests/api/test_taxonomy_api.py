@@ -6,9 +6,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from labeling.accounts.roles import Role
+from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
-from labeling.taxonomy.search_index import taxonomy_snapshot_clear
-from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
+from labeling.taxonomy.snapshot import taxonomy_snapshot_clear
 from tests.helpers import api_client_for, login, make_user
 
 ENTITY = "n00001740"

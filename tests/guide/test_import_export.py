@@ -17,8 +17,9 @@ from labeling.guide.services import (
     guide_export,
     guide_import,
 )
+from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
 from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db

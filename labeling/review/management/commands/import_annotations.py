@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from labeling.importing.commands import BATCH_HELP, ImportCommand
-from labeling.review.annotations import AnnotationFileError, annotations_import
+from labeling.review.annotation_files import AnnotationFileError, annotations_import
 
 FORMAT_HELP = (
     "FILE is a JSON object keyed by image name: the ImageNet val file name "

@@ -7,12 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.taxonomy.services import (
-    TaxonomyError,
-    taxonomy_fixture_path,
-    taxonomy_load,
-    taxonomy_read,
-)
+from labeling.taxonomy.fixture import TaxonomyError, taxonomy_fixture_path, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
 
 
 class Command(BaseCommand):
