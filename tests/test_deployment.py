@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -318,6 +319,35 @@ def test_the_commands_are_executable_bash_scripts(path):
     script = ROOT / path
     assert script.read_text().startswith("#!/usr/bin/env bash\n")
     assert os.access(script, os.X_OK)
+
+
+SHARED_FUNCTIONS = (
+    "say",
+    "warn",
+    "die",
+    "as_root",
+    "apt_install",
+    "ensure_packages",
+    "venv_is_usable",
+    "ensure_venv",
+    "ensure_requirements",
+)
+
+
+def test_the_two_commands_share_their_setup_functions_through_one_sourced_file():
+    library = (ROOT / "scripts" / "lib.sh").read_text()
+    for name in SHARED_FUNCTIONS:
+        assert re.search(rf"^{name}\(\) {{", library, re.MULTILINE), name
+    for path in ("scripts/demo", "scripts/test"):
+        script = (ROOT / path).read_text()
+        assert re.search(r"^source scripts/lib\.sh$", script, re.MULTILINE), path
+        for name in SHARED_FUNCTIONS:
+            assert not re.search(rf"^{name}\(\) {{", script, re.MULTILINE), (path, name)
+
+
+@pytest.mark.parametrize("path", ["scripts/demo", "scripts/test", "scripts/lib.sh"])
+def test_the_scripts_parse_as_bash(path):
+    assert subprocess.run(["bash", "-n", str(ROOT / path)], capture_output=True).returncode == 0
 
 
 def test_ci_runs_the_same_command_as_a_developer():
