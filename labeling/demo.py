@@ -38,6 +38,7 @@ from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
 from labeling.taxonomy.fixture import TaxonomyError, taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import classes_by_wnid
 from labeling.taxonomy.services import taxonomy_load, taxonomy_load_text
 
 VAL_SOURCE = "imagenet-val"
@@ -491,7 +492,7 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
 
 def _demo_taxonomy(*, say: Callable[[str], object]) -> None:
     """Load the committed taxonomy unless classes are loaded already."""
-    if Synset.objects.filter(class_index__isnull=False).exists():
+    if Synset.objects.classes().exists():
         return
     say("No classes yet: loading the taxonomy.\n")
     path = taxonomy_fixture_path()
@@ -505,7 +506,7 @@ def _demo_taxonomy(*, say: Callable[[str], object]) -> None:
 def _demo_classes() -> dict[str, Synset]:
     """The demo's classes and their confusable partners, by wnid."""
     wnids = {wnid for wnid, *_ in DEMO_CLASSES} | {other for _, other, *_ in DEMO_CLASSES}
-    synsets = {s.wnid: s for s in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)}
+    synsets = classes_by_wnid(wnids=wnids)
     missing = sorted(wnids - synsets.keys())
     if missing:
         raise RuntimeError(f"the taxonomy lacks the demo classes {', '.join(missing)}")

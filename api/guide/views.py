@@ -7,7 +7,6 @@ While the guide is frozen every edit answers 409 with the freeze's name.
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -51,7 +50,8 @@ from labeling.guide.services import (
     guide_import,
     guide_release,
 )
-from labeling.taxonomy.models import ClassGroup, Synset
+from labeling.taxonomy.models import ClassGroup
+from labeling.taxonomy.selectors import class_get_or_404
 
 EDITORS = {Role.ANNOTATOR, Role.ADMIN}
 
@@ -105,10 +105,6 @@ class GuideAPIMixin:
         return super().handle_exception(exc)
 
 
-def _class_or_404(wnid: str) -> Synset:
-    return get_object_or_404(Synset, wnid=wnid, class_index__isnull=False)
-
-
 def _paginated_with_html(view: generics.GenericAPIView, queryset, serializer_class) -> Response:
     page = view.paginate_queryset(queryset)
     items = page if page is not None else list(queryset)
@@ -149,7 +145,7 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
 
     @extend_schema(responses=s.GuideEntrySerializer)
     def get(self, request: Request, wnid: str) -> Response:
-        entry = guide_entry_detail(synset=_class_or_404(wnid))
+        entry = guide_entry_detail(synset=class_get_or_404(wnid=wnid))
         if entry is None:
             return Response(
                 {"detail": f"{wnid} has no guide entry yet."}, status=status.HTTP_404_NOT_FOUND
@@ -158,7 +154,7 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
 
     @extend_schema(request=s.GuideEntryWriteSerializer, responses=s.GuideEntrySerializer)
     def put(self, request: Request, wnid: str) -> Response:
-        synset = _class_or_404(wnid)
+        synset = class_get_or_404(wnid=wnid)
         data = s.GuideEntryWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         existed = guide_entry_detail(synset=synset) is not None
@@ -181,7 +177,7 @@ class GuideEntryRevisionListView(GuideAPIMixin, generics.ListAPIView):
     serializer_class = s.GuideRevisionSerializer
 
     def get_queryset(self):
-        return guide_entry_history(synset=_class_or_404(self.kwargs["wnid"]))
+        return guide_entry_history(synset=class_get_or_404(wnid=self.kwargs["wnid"]))
 
 
 # --- Distinction notes ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from labeling.taxonomy.models import Synset
 def home_summary() -> dict[str, int]:
     """What the study holds, at a glance."""
     return {
-        "classes": Synset.objects.filter(class_index__isnull=False).count(),
+        "classes": Synset.objects.classes().count(),
         "images": Image.objects.count(),
         "reference_images": ReferenceImage.objects.count(),
         "models": ClassifierModel.objects.count(),

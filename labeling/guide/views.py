@@ -37,7 +37,8 @@ from labeling.guide.services import (
     guide_freeze,
     guide_release,
 )
-from labeling.taxonomy.models import ClassGroup, Synset
+from labeling.taxonomy.models import ClassGroup
+from labeling.taxonomy.selectors import class_get_or_404
 
 READERS = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
 EDITORS = (Role.ANNOTATOR, Role.ADMIN)
@@ -45,10 +46,6 @@ EDITORS = (Role.ANNOTATOR, Role.ADMIN)
 
 def _can_edit(request: HttpRequest) -> bool:
     return bool(user_roles(request.user) & set(EDITORS))
-
-
-def _class_or_404(wnid: str) -> Synset:
-    return get_object_or_404(Synset, wnid=wnid, class_index__isnull=False)
 
 
 def _note_or_404(pk: int):
@@ -86,7 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @role_required(*READERS)
 def entry_detail(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     return render(
         request,
         "guide/entry_detail.html",
@@ -102,7 +99,7 @@ def entry_detail(request: HttpRequest, wnid: str) -> HttpResponse:
 @role_required(*EDITORS)
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     entry = guide_entry_detail(synset=synset)
     current = (entry.revision or 0) if entry else 0
     context = {"synset": synset, "entry": entry, "freeze": guide_active_freeze()}
@@ -133,7 +130,7 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
 
 @role_required(*READERS)
 def entry_history(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     return _history(
         request,
         revisions=guide_entry_history(synset=synset),

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from labeling.accounts.roles import Role, user_roles
-from labeling.images.models import Image, ImageSource, ReferenceImage
+from labeling.images.models import Image, ReferenceImage
 from labeling.taxonomy.models import Synset
 
 
@@ -14,18 +14,6 @@ def image_get_by_public_id(*, public_id: str) -> Image | None:
     return (
         Image.objects.select_related("source", "original_label").filter(public_id=public_id).first()
     )
-
-
-def image_get_by_sha256(*, sha256: str) -> Image | None:
-    return Image.objects.select_related("source").filter(sha256=sha256.lower()).first()
-
-
-def image_source_get(*, slug: str) -> ImageSource | None:
-    return ImageSource.objects.filter(slug=slug).first()
-
-
-def images_without_thumbnail() -> QuerySet[Image]:
-    return Image.objects.filter(thumbnail="")
 
 
 def references_for_class(*, synset: Synset, limit: int | None = None) -> QuerySet[ReferenceImage]:

@@ -66,4 +66,4 @@ def make_imagenet_classes() -> dict[str, Synset]:
         ],
         ignore_conflicts=True,
     )
-    return {synset.wnid: synset for synset in Synset.objects.filter(class_index__isnull=False)}
+    return {synset.wnid: synset for synset in Synset.objects.classes()}
