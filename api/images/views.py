@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -25,7 +26,7 @@ class ClassReferencesView(APIView):
 
     permission_classes = [IsAuthenticated, HasAnyRole]
 
-    @extend_schema(responses=ClassReferencesSerializer)
+    @extend_schema(responses={200: ClassReferencesSerializer, 404: OpenApiTypes.OBJECT})
     def get(self, request: Request, wnid: str) -> Response:
         synset = class_get_or_404(wnid=wnid)
         limit = settings.REFERENCE_IMAGES_PER_CLASS

@@ -129,7 +129,7 @@ class ClassDetailView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(responses=s.ClassDetailSerializer)
+    @extend_schema(responses={200: s.ClassDetailSerializer, 404: OpenApiTypes.OBJECT})
     def get(self, request: Request, wnid: str) -> Response:
         class_get_or_404(wnid=wnid)
         snapshot = taxonomy_snapshot()
