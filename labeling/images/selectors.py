@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image, ReferenceImage
+from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
 
@@ -55,8 +56,7 @@ def image_resolve_names(*, names, batch_size: int = 2000) -> dict[str, int]:
     wanted = list(dict.fromkeys(names))
     found: dict[str, int] = {}
     ambiguous: set[str] = set()
-    for start in range(0, len(wanted), batch_size):
-        chunk = wanted[start : start + batch_size]
+    for chunk in chunked(wanted, batch_size):
         lookup = set(chunk) | {name.lower() for name in chunk if _is_sha1(name)}
         for name, image_id in Image.objects.filter(original_name__in=lookup).values_list(
             "original_name", "id"
