@@ -24,3 +24,7 @@ urlpatterns = [
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
 ]
+
+handler403 = "labeling.errors.forbidden"
+handler404 = "labeling.errors.not_found"
+handler500 = "labeling.errors.server_error"
