@@ -84,7 +84,10 @@ class ApiRootView(APIView):
     a guide entry, …) are reached from these; `docs` is the interactive documentation and
     `schema` the OpenAPI schema (`?format=json` for JSON)."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get_view_name(self) -> str:
+        return "API root"
+
+    @extend_schema(tags=["root"], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response(
             {name: reverse(f"api:{name}", request=request) for name in _endpoint_names()}
