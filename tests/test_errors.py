@@ -4,7 +4,7 @@ under /api/ answers JSON."""
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from labeling.errors import server_error
 from tests.helpers import login
@@ -76,3 +76,12 @@ def test_a_server_error_is_a_page_or_json_by_path(db):
     assert_app_layout(page.content.decode())
     api = server_error(RequestFactory().get("/api/classes/"))
     assert api.status_code == 500 and api["Content-Type"] == "application/json"
+
+
+def test_an_expired_form_gets_the_layout_and_says_what_to_do(annotator):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "anna", "password": "x"})
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert_app_layout(content)
+    assert "This form has expired" in content and "reload the page" in content
