@@ -63,6 +63,12 @@ def _is_superuser(actor: User) -> bool:
     return User.objects.filter(pk=actor.pk, is_superuser=True, is_active=True).exists()
 
 
+def _staff_by_roles(names: Iterable[str]) -> bool:
+    # Access to the Django admin comes with the admin role; superuser rights stay a separate
+    # decision, a superuser's alone.
+    return Role.ADMIN.value in set(names)
+
+
 def _role_group_names() -> frozenset[str]:
     return frozenset(role.value for role in Role)
 
@@ -138,7 +144,7 @@ def user_save(
             names = set(user.groups.values_list("name", flat=True))
         else:
             names = set()
-        user.is_staff = Role.ADMIN.value in names
+        user.is_staff = _staff_by_roles(names)
     user.save()
     if groups is not None:
         user.groups.set(groups)
@@ -164,8 +170,7 @@ def user_create_or_update(
     user.first_name = first_name
     user.last_name = last_name
     user.is_active = True
-    # Admins of the study also get the Django admin; superuser rights stay a separate decision.
-    user.is_staff = Role.ADMIN in roles
+    user.is_staff = _staff_by_roles(roles)
     user.set_password(password)
     user.save()
     user.groups.set([groups[role] for role in roles])
