@@ -205,10 +205,11 @@ def class_bootstrap(
         (np.ones(picked.size), picked.ravel(), np.arange(trials + 1) * width),
         shape=(trials, n_classes),
     )
-    sample_right, sample_counted = selection @ right.T, selection @ counted.T  # trials x rows
+    both = np.concatenate([right, counted])  # one product for the two counts
+    sums = selection @ both.T  # trials x (2 x participants)
     if complement:
-        sample_right = right.sum(axis=1) - sample_right
-        sample_counted = counted.sum(axis=1) - sample_counted
+        sums = both.sum(axis=1) - sums
+    sample_right, sample_counted = sums[:, :n_rows], sums[:, n_rows:]
     changes = accuracy(sample_right, sample_counted) - baseline[None, :]  # trials x participants
     # The tolerance keeps a trial that equals the observed change (summed in another order) in.
     with np.errstate(invalid="ignore"):
