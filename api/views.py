@@ -1,13 +1,23 @@
-"""Foundation API endpoints (tokens). Domain endpoints live in modules named after their app."""
+"""Foundation API endpoints (the root, tokens). Domain endpoints live in modules named after
+their app."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from functools import cache
+
 from django.contrib.auth import authenticate
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBase
+from django.urls import URLPattern, URLResolver
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
@@ -48,3 +58,49 @@ class TokenView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response({"token": token_get_or_create(user=user)})
+
+
+def _parameterless_names(patterns: Sequence[URLPattern | URLResolver]) -> Iterator[str]:
+    """Names of the endpoints whose address takes no parameter, in the order of the URLconf."""
+    for pattern in patterns:
+        if pattern.pattern.converters:
+            continue
+        if isinstance(pattern, URLResolver):
+            yield from _parameterless_names(pattern.url_patterns)
+        elif pattern.name:
+            yield pattern.name
+
+
+@cache
+def _endpoint_names() -> tuple[str, ...]:
+    # Read from the URLconf, so an endpoint added anywhere under /api/ shows up here by itself.
+    from api import urls
+
+    return tuple(name for name in _parameterless_names(urls.urlpatterns) if name != "root")
+
+
+class ApiRootView(APIView):
+    """Every top-level endpoint of the API with its address. Endpoints of one record (a class,
+    a guide entry, …) are reached from these; `docs` is the interactive documentation and
+    `schema` the OpenAPI schema (`?format=json` for JSON)."""
+
+    def get_view_name(self) -> str:
+        return "API root"
+
+    @extend_schema(tags=["root"], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(
+            {name: reverse(f"api:{name}", request=request) for name in _endpoint_names()}
+        )
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """Swagger UI over the schema, from our own static files (drf-spectacular-sidecar). A page
+    for people: an anonymous visitor goes to the login page, as on every other page."""
+
+    url_name = "api:schema"
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from rest_framework.authtoken.models import Token
+
 from labeling.images.models import Image, ReferenceImage
 from labeling.predictions.models import ClassifierModel
 from labeling.taxonomy.models import Synset
@@ -15,3 +18,8 @@ def home_summary() -> dict[str, int]:
         "reference_images": ReferenceImage.objects.count(),
         "models": ClassifierModel.objects.count(),
     }
+
+
+def token_get(*, user: AbstractBaseUser) -> str | None:
+    """The user's own API token, or None if they have none yet. Only ever for its owner."""
+    return Token.objects.filter(user=user).values_list("key", flat=True).first()
