@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from api.exceptions import bad_request
 from api.guide import serializers as s
+from labeling.accounts.permissions import HasAnyRole, IsStudyAdminOrReadOnly
 from labeling.accounts.roles import Role, user_roles
 from labeling.guide.documents import (
     FORMATS,
@@ -67,19 +68,6 @@ class CanEditGuide(BasePermission):
             self.message = "You need the annotator, admin or researcher role."
             return False
         return request.method in SAFE_METHODS or bool(roles & EDITORS)
-
-
-class AdminWrites(BasePermission):
-    """Every role reads; only admins write."""
-
-    message = "Only admins may do this."
-
-    def has_permission(self, request, view) -> bool:
-        roles = user_roles(request.user)
-        if not roles:
-            self.message = "You need the annotator, admin or researcher role."
-            return False
-        return request.method in SAFE_METHODS or Role.ADMIN in roles
 
 
 def frozen_response(error: GuideFrozen) -> Response:
@@ -312,7 +300,7 @@ class GuideImportView(GuideAPIMixin, APIView):
     """Admins only. Either upload `file` (multipart, with optional `format` and `replace`) or post
     the JSON document itself (`?replace=true` to replace). A rejected file lists every problem."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=s.GuideImportSerializer, responses=OpenApiTypes.OBJECT)
@@ -343,7 +331,7 @@ class GuideImportView(GuideAPIMixin, APIView):
 class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
     """Every role sees the freezes and which one is `active`; admins freeze the guide."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
     serializer_class = s.GuideFreezeSerializer
 
     def get_queryset(self):
@@ -368,7 +356,7 @@ class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
 class GuideFreezeDetailView(GuideAPIMixin, APIView):
     """One freeze with its snapshot: the texts and revision numbers it froze."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
     @extend_schema(responses=s.GuideFreezeDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -379,7 +367,7 @@ class GuideFreezeDetailView(GuideAPIMixin, APIView):
 
 
 class GuideFreezeReleaseView(GuideAPIMixin, APIView):
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
     @extend_schema(request=None, responses=s.GuideFreezeSerializer)
     def post(self, request: Request, pk: int) -> Response:

@@ -14,10 +14,6 @@ from labeling.taxonomy.models import Synset
 from labeling.taxonomy.selectors import classes_all
 
 
-def guide_entry_get(*, synset: Synset) -> GuideEntry | None:
-    return GuideEntry.objects.select_related("updated_by").filter(synset=synset).first()
-
-
 def guide_entry_history(*, synset: Synset) -> QuerySet[GuideRevision]:
     """The revisions of the class's guide entry, newest first (empty if it has none)."""
     return (
@@ -94,10 +90,6 @@ def distinction_notes(
 
 def distinction_note_get(*, note_id: int) -> DistinctionNote | None:
     return distinction_notes().filter(pk=note_id).first()
-
-
-def guide_revision_get(*, revisions: QuerySet[GuideRevision], number: int) -> GuideRevision | None:
-    return revisions.filter(number=number).first()
 
 
 def guide_for_class(*, synset: Synset) -> dict:
