@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from labeling.guide.documents import TITLE_MAX, text_normalize
+from labeling.guide.documents import text_normalize
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.rendering import markdown_render
-from labeling.taxonomy.models import Synset
+from labeling.taxonomy.text import WNID
 
 
 def _html(serializer: serializers.Serializer, text: str) -> str:
@@ -95,31 +95,20 @@ class DistinctionNoteSerializer(serializers.ModelSerializer):
 
 
 class DistinctionNoteWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_MAX)
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    wnids = serializers.ListField(child=serializers.CharField(), min_length=2)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    """The shape of a note; the service checks the title, the text and the classes."""
 
-    def validate_title(self, value: str) -> str:
-        if "\n" in value or "\r" in value:
-            raise serializers.ValidationError("The title must be one line.")
-        return value
+    title = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    wnids = serializers.ListField(
+        child=serializers.RegexField(
+            rf"^{WNID}$", error_messages={"invalid": "Not a wnid (n + 8 digits)."}
+        ),
+        help_text="the classes the note tells apart (at least two)",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate_text(self, value: str) -> str:
         return text_normalize(value)
-
-    def validate_wnids(self, value: list[str]) -> list[Synset]:
-        wnids = list(dict.fromkeys(value))
-        found = {
-            synset.wnid: synset
-            for synset in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)
-        }
-        unknown = [wnid for wnid in wnids if wnid not in found]
-        if unknown:
-            raise serializers.ValidationError(f"Not ImageNet classes: {', '.join(unknown)}.")
-        if len(found) < 2:
-            raise serializers.ValidationError("A note compares at least two different classes.")
-        return [found[wnid] for wnid in wnids]
 
 
 class GuideRevisionSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ While the guide is frozen every edit answers 409 with the freeze's name.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -55,6 +56,7 @@ from labeling.guide.services import (
 from labeling.taxonomy.models import ClassGroup, Synset
 
 EDITORS = {Role.ANNOTATOR, Role.ADMIN}
+SERVICE_FIELDS = {"synsets": "wnids"}  # the services' field names that the API calls otherwise
 
 
 class CanEditGuide(BasePermission):
@@ -89,6 +91,11 @@ class GuideAPIMixin:
         if isinstance(exc, GuideImportError):
             return bad_request(
                 "The guide file was rejected; nothing was written.", problems=exc.problems
+            )
+        if isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict"):
+            # The service names a note's classes `synsets`; the API takes them as `wnids`.
+            exc = DjangoValidationError(
+                {SERVICE_FIELDS.get(key, key): value for key, value in exc.error_dict.items()}
             )
         return super().handle_exception(exc)
 
@@ -374,9 +381,5 @@ class GuideFreezeReleaseView(GuideAPIMixin, APIView):
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:
             return Response({"detail": "No such freeze."}, status=status.HTTP_404_NOT_FOUND)
-        if not freeze.is_active:
-            return Response(
-                {"detail": "This freeze was already released."}, status=status.HTTP_409_CONFLICT
-            )
         freeze = guide_release(freeze=freeze, by=request.user)
         return Response(s.GuideFreezeSerializer(freeze).data)

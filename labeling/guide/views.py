@@ -7,6 +7,7 @@ admins freeze it for an evaluation round. While it is frozen the edit pages show
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,8 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, user_roles
-from labeling.guide.forms import TEXT_MAX, DistinctionNoteForm, GuideEntryForm, GuideFreezeForm
-from labeling.guide.models import GuideFreeze, GuideRevision
+from labeling.guide.forms import (
+    DistinctionNoteForm,
+    GuideEntryForm,
+    GuideFreezeForm,
+    GuideReleaseForm,
+    form_add_service_errors,
+)
+from labeling.guide.models import GuideRevision
 from labeling.guide.rendering import markdown_render
 from labeling.guide.selectors import (
     distinction_note_get,
@@ -27,6 +34,7 @@ from labeling.guide.selectors import (
     guide_entry_detail,
     guide_entry_history,
     guide_for_class,
+    guide_freeze_get,
     guide_freezes,
     guide_revision_diff,
 )
@@ -36,6 +44,7 @@ from labeling.guide.services import (
     guide_entry_save,
     guide_freeze,
     guide_release,
+    guide_text_validate,
 )
 from labeling.taxonomy.models import ClassGroup, Synset
 
@@ -122,8 +131,11 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
                 return _frozen_page(
                     request, "guide/entry_edit.html", {**context, "freeze": error.freeze}
                 )
-            messages.success(request, f"Saved the guide entry for {synset.display_name}.")
-            return redirect("guide:entry", wnid=synset.wnid)
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+            else:
+                messages.success(request, f"Saved the guide entry for {synset.display_name}.")
+                return redirect("guide:entry", wnid=synset.wnid)
     else:
         form = GuideEntryForm(
             initial={"text": entry.text if entry else "", "base_revision": current}
@@ -190,8 +202,11 @@ def _note_form(request: HttpRequest, *, note) -> HttpResponse:
                 return _frozen_page(
                     request, "guide/note_form.html", {**context, "freeze": error.freeze}
                 )
-            messages.success(request, f"Saved the note “{saved.title}”.")
-            return redirect("guide:note", pk=saved.pk)
+            except ValidationError as error:
+                form_add_service_errors(form, error, fields={"synsets": "wnids"})
+            else:
+                messages.success(request, f"Saved the note “{saved.title}”.")
+                return redirect("guide:note", pk=saved.pk)
     elif note is not None:
         form = DistinctionNoteForm(
             initial={
@@ -225,8 +240,14 @@ def note_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _editor_context(form) -> dict:
-    # The preview starts rendered, so it is right before any typing (and without JavaScript).
-    return {"form": form, "preview_html": markdown_render(form["text"].value() or "")}
+    # The preview starts rendered, so it is right before any typing (and without JavaScript);
+    # a text the guide refuses is not rendered (the form shows why).
+    text = form["text"].value() or ""
+    try:
+        guide_text_validate(text=text)
+    except ValidationError:
+        return {"form": form, "preview_html": ""}
+    return {"form": form, "preview_html": markdown_render(text)}
 
 
 def _frozen_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -301,8 +322,10 @@ def _history(
 def preview(request: HttpRequest) -> JsonResponse:
     """The editor's live preview: the same safe rendering a saved text gets."""
     text = request.POST.get("text", "")
-    if len(text) > TEXT_MAX:
-        return JsonResponse({"detail": f"Longer than {TEXT_MAX} characters."}, status=400)
+    try:
+        guide_text_validate(text=text)
+    except ValidationError as error:
+        return JsonResponse({"detail": " ".join(error.messages)}, status=400)
     return JsonResponse({"html": markdown_render(text)})
 
 
@@ -318,12 +341,25 @@ def freeze(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "release":
-            target = get_object_or_404(GuideFreeze, pk=request.POST.get("freeze_id") or 0)
-            if target.is_active:
-                guide_release(freeze=target, by=request.user)
-                messages.success(request, f"Released “{target.name}”: the guide can change again.")
-            return redirect("guide:freeze")
-        if action == "freeze":
+            release = GuideReleaseForm(request.POST)
+            if not release.is_valid():
+                messages.error(request, "No freeze to release: the freeze id must be a number.")
+                status = 400
+            else:
+                target = guide_freeze_get(freeze_id=release.cleaned_data["freeze_id"])
+                if target is None:
+                    raise Http404("No such freeze.")
+                try:
+                    guide_release(freeze=target, by=request.user)
+                except ValidationError as error:
+                    messages.error(request, " ".join(error.messages))
+                    status = 400
+                else:
+                    messages.success(
+                        request, f"Released “{target.name}”: the guide can change again."
+                    )
+                    return redirect("guide:freeze")
+        elif action == "freeze":
             form = GuideFreezeForm(request.POST)
             if form.is_valid():
                 try:
@@ -335,11 +371,17 @@ def freeze(request: HttpRequest) -> HttpResponse:
                 except GuideFrozen as error:
                     messages.error(request, str(error))
                     status = 409
+                except ValidationError as error:
+                    form_add_service_errors(form, error)
+                    status = 400
                 else:
                     messages.success(request, f"Froze the guide as “{frozen.name}”.")
                     return redirect("guide:freeze")
+            else:
+                status = 400
         else:
-            return HttpResponse("Unknown action.", status=400)
+            messages.error(request, "Unknown action: freeze or release the guide.")
+            status = 400
     return render(
         request,
         "guide/freeze.html",

@@ -317,7 +317,7 @@ def test_admins_freeze_and_release_from_the_freeze_page(guide, study_admin, anno
     assert not freeze.is_active and freeze.released_by == study_admin
     assert client.post("/guide/freeze/", {"action": "nonsense"}).status_code == 400
     response = client.post("/guide/freeze/", {"action": "freeze", "name": ""})
-    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
 
 
 def test_the_entry_panel_include_renders_for_a_class_page(guide):
@@ -417,3 +417,24 @@ def test_the_editor_previews_as_you_type_and_the_index_filters(live_server, anno
     assert errors == []
     entry = GuideEntry.objects.get(synset=norfolk)
     assert entry.text.startswith("**Prick** ears") and entry.revisions.count() == 2
+
+
+def test_a_release_without_a_valid_freeze_id_is_a_400_with_a_message(study_admin):
+    client = login(study_admin)
+    for freeze_id in ("abc", "", "-1", "1.5"):
+        response = client.post("/guide/freeze/", {"action": "release", "freeze_id": freeze_id})
+        assert response.status_code == 400, freeze_id
+        assert "No freeze to release: the freeze id must be a number." in response.text
+    assert client.post("/guide/freeze/", {"action": "release"}).status_code == 400
+    response = client.post("/guide/freeze/", {"action": "release", "freeze_id": "999"})
+    assert response.status_code == 404
+
+
+def test_releasing_a_released_freeze_from_a_stale_page_says_so(study_admin):
+    freeze = guide_freeze(name="Round 1", by=study_admin)
+    guide_release(freeze=freeze, by=study_admin)
+    response = login(study_admin).post(
+        "/guide/freeze/", {"action": "release", "freeze_id": freeze.pk}
+    )
+    assert response.status_code == 400
+    assert "This freeze was already released." in response.text
