@@ -96,14 +96,28 @@ TITLE_MAX = 300  # the model's column
 
 
 def _text_errors(text: str) -> dict[str, str]:
-    # Long texts are refused before anything reads them further: rendering is linear, but a
-    # text nobody can read in one sitting is no guide.
     if len(text) > TEXT_MAX:
         return {
             "text": f"The text is {len(text):,} characters long; the guide takes at most "
             f"{TEXT_MAX:,}."
         }
+    if not _storable(text):
+        return {"text": UNSTORABLE}
     return {}
+
+
+UNSTORABLE = "The text contains a NUL character or an unpaired surrogate, which cannot be stored."
+
+
+def _storable(text: str) -> bool:
+    # A JSON file can carry both; the database would refuse them with an error, not a message.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def guide_text_validate(*, text: str) -> None:
@@ -150,6 +164,8 @@ def distinction_note_validate(
         errors["title"] = "The title must be one line."
     elif len(title) > TITLE_MAX:
         errors["title"] = f"The title is longer than {TITLE_MAX} characters."
+    elif not _storable(title):
+        errors["title"] = UNSTORABLE.replace("text", "title")
     wnids = list(dict.fromkeys(s if isinstance(s, str) else s.wnid for s in synsets))
     classes = known if known is not None else _classes_by_wnid(wnids)
     unknown = [wnid for wnid in wnids if wnid not in classes]

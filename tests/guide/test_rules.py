@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideRevision
 from labeling.guide.services import (
     TEXT_MAX,
+    UNSTORABLE,
     GuideImportError,
     distinction_note_save,
     guide_entry_save,
@@ -215,4 +216,20 @@ def test_the_import_command_lists_the_services_messages(classes, tmp_path, capsy
         f"notes[0]: {TWO_CLASSES}",
     ):
         assert message in err
+    assert nothing_written()
+
+
+def test_an_import_refuses_what_the_database_cannot_store(classes, annotator):
+    document = {
+        "format": 1,
+        "entries": [{"wnid": NORFOLK, "text": "nul \x00"}, {"wnid": NORWICH, "text": "a\ud800b"}],
+        "notes": [{"title": "Ears \x00", "text": "", "wnids": [NORFOLK, NORWICH]}],
+    }
+    with pytest.raises(GuideImportError) as caught:
+        guide_import(document=document, author=annotator)
+    assert caught.value.problems == [
+        f"entries[0]: {UNSTORABLE}",
+        f"entries[1]: {UNSTORABLE}",
+        "notes[0]: " + UNSTORABLE.replace("text", "title"),
+    ]
     assert nothing_written()
