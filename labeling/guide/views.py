@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from labeling.guide.forms import (
     form_add_service_errors,
 )
 from labeling.guide.models import GuideRevision
-from labeling.guide.rendering import markdown_render
+from labeling.guide.rendering import class_names_for, markdown_render, markdown_to_safe_html
 from labeling.guide.selectors import (
     distinction_note_get,
     distinction_note_history,
@@ -67,13 +68,36 @@ def _note_or_404(pk: int):
     return note
 
 
+SEARCH_SHOWN = 50  # entries a search lists at most; the page says how many it leaves out
+UNWRITTEN_SHOWN = 20  # classes without an entry a search offers to write
+
+
+def _first(items: QuerySet, limit: int) -> tuple[list, int]:
+    """The first `limit` items and how many there are in all."""
+    shown = list(items[:limit])
+    return shown, (len(shown) if len(shown) < limit else items.count())
+
+
 @role_required(*READERS)
 def index(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:200]
     group = request.GET.get("group", "")
     if group not in ClassGroup.values:
         group = ""
     can_edit = _can_edit(request)
+    # The list needs no entry's text (up to 100,000 characters each).
+    entries = guide_entries(search=query or None, group=group or None).defer("text")
+    if query:
+        shown, total = _first(entries, SEARCH_SHOWN)
+    else:
+        shown = list(entries)
+        total = len(shown)
+    unwritten, unwritten_total = (
+        _first(guide_classes_without_entry(search=query), UNWRITTEN_SHOWN)
+        if query and can_edit
+        else ([], 0)
+    )
+    notes = list(distinction_notes(search=query or None).defer("text"))
     return render(
         request,
         "guide/index.html",
@@ -81,9 +105,11 @@ def index(request: HttpRequest) -> HttpResponse:
             "query": query,
             "group": group,
             "groups": ClassGroup.choices,
-            "entries": guide_entries(search=query or None, group=group or None),
-            "notes": distinction_notes(search=query or None),
-            "unwritten": guide_classes_without_entry(search=query) if query and can_edit else [],
+            "entries": shown,
+            "entries_total": total,
+            "notes": notes,
+            "unwritten": unwritten,
+            "unwritten_total": unwritten_total,
             "can_edit": can_edit,
             "freeze": guide_active_freeze(),
         },
@@ -326,7 +352,8 @@ def preview(request: HttpRequest) -> JsonResponse:
         guide_text_validate(text=text)
     except ValidationError as error:
         return JsonResponse({"detail": " ".join(error.messages)}, status=400)
-    return JsonResponse({"html": markdown_render(text)})
+    # Not cached: every keystroke's text would push saved revisions out of the cache.
+    return JsonResponse({"html": markdown_to_safe_html(text, class_names=class_names_for([text]))})
 
 
 # --- Freezing -------------------------------------------------------------------------------
