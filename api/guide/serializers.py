@@ -7,7 +7,66 @@ from rest_framework import serializers
 from labeling.guide.documents import text_normalize
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.rendering import markdown_render
+from labeling.taxonomy.models import ClassGroup
 from labeling.taxonomy.text import WNID
+
+# --- Query parameters: each view validates them with these and documents them from them -------
+
+SEARCH_HELP = (
+    "a class's name or synonym (typos forgiven), a wnid or its start (n0209), or words of the text"
+)
+
+
+class GuideEntryListQuery(serializers.Serializer):
+    group = serializers.ChoiceField(choices=ClassGroup.choices, required=False)
+    search = serializers.CharField(
+        required=False, max_length=200, help_text=f"{SEARCH_HELP}; results best first"
+    )
+
+
+class DistinctionNoteListQuery(serializers.Serializer):
+    wnid = serializers.RegexField(
+        rf"^{WNID}$", required=False, help_text="only the notes about this class"
+    )
+    search = serializers.CharField(
+        required=False, max_length=200, help_text=f"the title, {SEARCH_HELP}"
+    )
+
+
+class GuideExportQuery(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["json", "markdown", "md"], default="json", help_text="md is markdown"
+    )
+
+
+class GuideImportQuery(serializers.Serializer):
+    replace = serializers.BooleanField(
+        default=False,
+        help_text="with a posted JSON document: empty the entries and delete the notes it lacks",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A 4xx answer: `detail`, or the fields that were refused with their messages."""
+
+    detail = serializers.CharField()
+
+
+class FreezeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GuideFrozenSerializer(ErrorSerializer):
+    """409: the guide is frozen; nothing changed."""
+
+    freeze = FreezeRefSerializer()
+
+
+class ImportRejectedSerializer(ErrorSerializer):
+    """400: the file was rejected as a whole, with every problem found."""
+
+    problems = serializers.ListField(child=serializers.CharField())
 
 
 def _html(serializer: serializers.Serializer, text: str) -> str:
