@@ -11,7 +11,7 @@ from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, Guid
 from labeling.guide.services import distinction_note_save, guide_entry_save, guide_freeze
 from labeling.taxonomy.text import WNID
 from tests.helpers import api_client_for
-from tests.taxonomy.factories import make_ancestor, make_class
+from tests.taxonomy.factories import make_ancestor, make_class, make_imagenet_classes
 
 pytestmark = pytest.mark.django_db
 
@@ -444,3 +444,17 @@ def test_notes_are_listed_by_class_or_search(guide, annotator):
     assert client.get("/api/guide/notes/?wnid=n03642806").json()["count"] == 0
     assert client.get("/api/guide/notes/?search=prick").json()["count"] == 1  # in its text
     assert client.get("/api/guide/notes/?search=norwhich").json()["count"] == 1  # a typo
+
+
+def test_listing_and_searching_entries_takes_a_fixed_number_of_queries(
+    annotator, django_assert_max_num_queries
+):
+    classes = make_imagenet_classes()
+    for wnid in list(classes)[150:260]:  # 110 entries, many of them terriers
+        guide_entry_save(synset=classes[wnid], text="Unlike [[n02094114]].", author=annotator)
+    client = api_client_for(annotator)
+    client.get("/api/guide/entries/?search=terrier")  # builds the class search index
+    for url in ("/api/guide/entries/?search=terrier", "/api/guide/entries/"):
+        # token, roles, count, page, class names (+ the class tree's fingerprint now and then)
+        with django_assert_max_num_queries(6):
+            assert client.get(url).status_code == 200
