@@ -187,7 +187,31 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Caches ---------------------------------------------------------------------------------
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every web process: login failure counts must add up across gunicorn workers (a
+# per-process memory cache would give each worker its own count). Redis when there is one (by
+# default the broker's), else files under VAR_DIR, which needs nothing set up and serves any
+# number of processes on one machine.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip() or CELERY_BROKER_URL
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://")):
+        raise ConfigError("REDIS_URL must be a redis:// URL (or unset to use CELERY_BROKER_URL)")
+    CACHES = {
+        "default": {
+            # Degrades to no cache while Redis is unreachable, instead of failing pages.
+            "BACKEND": "labeling.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "labeling",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            "KEY_PREFIX": "labeling",
+        }
+    }
 
 # --- Security for deployments ---------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

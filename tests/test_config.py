@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,34 @@ def test_database_url_without_a_name_is_rejected():
 
 def test_passwords_are_redacted_in_messages():
     assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
+
+
+def test_a_non_redis_cache_url_names_redis_url():
+    result = run_manage("check", REDIS_URL="memcached://localhost:11211")
+    assert_one_line_error_naming(result, "REDIS_URL")
+
+
+def settings_value(expression: str, **env: str):
+    code = f"import json; from django.conf import settings; print(json.dumps({expression}))"
+    result = run_manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_embedded_cache_is_files_under_var_dir_shared_by_every_process(tmp_path):
+    cache = settings_value(
+        "{**settings.CACHES['default'], 'LOCATION': str(settings.CACHES['default']['LOCATION'])}",
+        VAR_DIR=str(tmp_path),
+    )
+    assert cache["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert cache["LOCATION"] == str(tmp_path / "cache")
+
+
+def test_with_a_broker_the_cache_is_its_redis_unless_redis_url_says_otherwise():
+    broker = "redis://127.0.0.1:6379/3"
+    cache = settings_value("settings.CACHES['default']", CELERY_BROKER_URL=broker)
+    assert cache["BACKEND"] == "labeling.cache.ResilientRedisCache"
+    assert cache["LOCATION"] == broker
+    other = "redis://cache.internal:6379/1"
+    cache = settings_value("settings.CACHES['default']", CELERY_BROKER_URL=broker, REDIS_URL=other)
+    assert cache["LOCATION"] == other
