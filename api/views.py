@@ -11,21 +11,21 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from labeling.accounts.login_limits import (
+    client_address,
+    login_lockout_get,
+    login_success_record,
+)
 from labeling.accounts.services import token_get_or_create
-
-
-class LoginThrottle(AnonRateThrottle):
-    rate = "30/min"
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -33,30 +33,64 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
+TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
+AuthErrorSerializer = inline_serializer(
+    "AuthError",
+    {
+        "detail": serializers.CharField(),
+        "retry_after": serializers.IntegerField(
+            required=False, help_text="With 429: seconds until logging in is allowed again."
+        ),
+    },
+)
+
+
 class TokenView(APIView):
-    """Exchange a username and password for the user's API token."""
+    """Exchange a username and password for the user's API token.
+
+    Failed attempts count towards the same lockout as the login pages: too many from one
+    address or for one username answer 429 with Retry-After, even for the right password.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [LoginThrottle]
+    throttle_classes: list = []
 
     @extend_schema(
+        summary="Get your API token",
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='Wrong username or password (`{"detail"}`), or the fields at fault.',
+            ),
+            429: OpenApiResponse(
+                AuthErrorSerializer,
+                description="Locked out after too many failed logins; see Retry-After.",
+            ),
+        },
+        auth=[],
     )
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
+        username = data.validated_data["username"]
+        lockout = login_lockout_get(address=client_address(request), username=username)
+        if lockout is not None:
+            return Response(
+                {"detail": lockout.message, "retry_after": lockout.retry_after},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(lockout.retry_after)},
+            )
+        # A failure is counted by the user_login_failed signal authenticate() sends.
+        user = authenticate(request, username=username, password=data.validated_data["password"])
         if user is None or not user.is_active:
             return Response(
                 {"detail": "Unable to log in with the given username and password."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        login_success_record(username=username)
         return Response({"token": token_get_or_create(user=user)})
 
 

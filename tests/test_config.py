@@ -103,6 +103,11 @@ def test_passwords_are_redacted_in_messages():
     assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
 
 
+def test_a_negative_proxy_count_names_the_setting():
+    result = run_manage("check", TRUSTED_PROXY_COUNT="-1")
+    assert_one_line_error_naming(result, "TRUSTED_PROXY_COUNT")
+
+
 def test_a_non_redis_cache_url_names_redis_url():
     result = run_manage("check", REDIS_URL="memcached://localhost:11211")
     assert_one_line_error_naming(result, "REDIS_URL")
