@@ -14,18 +14,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from labeling.accounts.authentication import ExpiringTokenAuthentication, token_expires_at
 from labeling.accounts.login_limits import (
     client_address,
     login_lockout_get,
     login_success_record,
 )
-from labeling.accounts.services import token_get_or_create
+from labeling.accounts.services import token_get_or_create, token_revoke
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -33,7 +34,15 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
-TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
+TokenSerializer = inline_serializer(
+    "Token",
+    {
+        "token": serializers.CharField(),
+        "expires": serializers.DateTimeField(
+            allow_null=True, help_text="When the token stops working (null: never)."
+        ),
+    },
+)
 AuthErrorSerializer = inline_serializer(
     "AuthError",
     {
@@ -46,18 +55,35 @@ AuthErrorSerializer = inline_serializer(
 
 
 class TokenView(APIView):
-    """Exchange a username and password for the user's API token.
+    """Get your API token with your username and password (POST), or revoke the token you send
+    (DELETE).
 
-    Failed attempts count towards the same lockout as the login pages: too many from one
-    address or for one username answer 429 with Retry-After, even for the right password.
+    A token works until it is revoked, its owner's password changes, or TOKEN_TTL_DAYS have
+    passed since it was made; POST then makes a new one. Failed attempts count towards the same
+    lockout as the login pages: too many from one address or for one username answer 429 with
+    Retry-After, even for the right password.
     """
 
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes = [ExpiringTokenAuthentication]
     throttle_classes: list = []
+
+    def get_permissions(self) -> list:
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def perform_authentication(self, request: Request) -> None:
+        # Only DELETE is about the token sent; a POST asks for one, so a stale or expired token
+        # a script still sends must not stand in the way of getting a new one.
+        if request.method == "DELETE":
+            super().perform_authentication(request)
 
     @extend_schema(
         summary="Get your API token",
+        description=(
+            "Your token for `Authorization: Token <key>`, made now if you have none or yours "
+            "has expired."
+        ),
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
@@ -91,7 +117,21 @@ class TokenView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         login_success_record(username=username)
-        return Response({"token": token_get_or_create(user=user)})
+        token = token_get_or_create(user=user)
+        return Response({"token": token.key, "expires": token_expires_at(token)})
+
+    @extend_schema(
+        summary="Revoke the token you send",
+        description="The token this request carries stops working at once.",
+        request=None,
+        responses={
+            204: None,
+            401: OpenApiResponse(AuthErrorSerializer, description="No valid token was sent."),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _parameterless_names(patterns: Sequence[URLPattern | URLResolver]) -> Iterator[str]:
