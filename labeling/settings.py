@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labeling.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -230,12 +231,29 @@ else:
     }
 
 # --- Security for deployments ---------------------------------------------------------------
+# `manage.py check --deploy` is clean with DEBUG=0, SECRET_KEY, BEHIND_TLS_PROXY=1 and
+# SECURE_COOKIES=1 (tests/test_deployment.py runs it). The Content-Security-Policy header is
+# labeling/security.py's.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Plain HTTP is redirected to HTTPS when a TLS proxy is in front, except the health check, which
+# the container's own probe asks over plain HTTP from inside.
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: browsers that saw the site over HTTPS use nothing else for this long (a year by default,
+# once behind TLS; 0 turns it off, e.g. for a first trial of a new certificate).
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# "Not in the preload list" is no flaw of the app: preloading is for a registered domain's owner
+# to ask for, site-wide and hard to undo, and a study app usually lives on a subdomain that
+# cannot be submitted at all. HSTS_PRELOAD=1 sends the preload flag for those who did.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

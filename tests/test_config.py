@@ -103,14 +103,17 @@ def test_passwords_are_redacted_in_messages():
     assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
 
 
-def test_a_negative_proxy_count_names_the_setting():
-    result = run_manage("check", TRUSTED_PROXY_COUNT="-1")
-    assert_one_line_error_naming(result, "TRUSTED_PROXY_COUNT")
-
-
-def test_a_non_redis_cache_url_names_redis_url():
-    result = run_manage("check", REDIS_URL="memcached://localhost:11211")
-    assert_one_line_error_naming(result, "REDIS_URL")
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("LOGIN_FAILURES_PER_USERNAME", "0"),
+        ("TOKEN_TTL_DAYS", "ninety"),
+        ("REDIS_URL", "memcached://localhost:11211"),
+    ],
+)
+def test_a_bad_security_or_cache_setting_is_named(setting, value):
+    assert_one_line_error_naming(run_manage("check", **{setting: value}), setting)
 
 
 def settings_value(expression: str, **env: str):
@@ -137,3 +140,20 @@ def test_with_a_broker_the_cache_is_its_redis_unless_redis_url_says_otherwise():
     other = "redis://cache.internal:6379/1"
     cache = settings_value("settings.CACHES['default']", CELERY_BROKER_URL=broker, REDIS_URL=other)
     assert cache["LOCATION"] == other
+
+
+HTTPS_SETTINGS = [
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+]
+
+
+def test_behind_a_tls_proxy_the_app_is_https_only_with_hsts_and_secure_cookies():
+    expression = f"[getattr(settings, name) for name in {HTTPS_SETTINGS!r}]"
+    values = settings_value(expression, BEHIND_TLS_PROXY="1", SECURE_COOKIES="1")
+    assert values == [True, 31_536_000, True, True, True]
+    # The embedded default is plain HTTP on a developer's machine: nothing forces HTTPS there.
+    assert settings_value(expression)[:2] == [False, 0]

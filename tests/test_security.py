@@ -1,12 +1,13 @@
-"""What the login pages get from labeling/security.py: a lockout after too many failed logins on
-the login page and the admin's login page."""
+"""What every response and the login pages get from labeling/security.py: a Content-Security-Policy,
+and a lockout after too many failed logins on the login page and the admin's login page."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
 
-from tests.helpers import PASSWORD
+from labeling.accounts.roles import Role
+from tests.helpers import PASSWORD, login, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,64 @@ def test_failures_on_one_login_page_count_on_the_other(study_admin, settings):
         post_login(Client(), "/admin/login/", "adam", f"y{i}")
     response = post_login(Client(), "/accounts/login/", "adam", PASSWORD)
     assert response.status_code == 429
+
+
+# --- Content-Security-Policy --------------------------------------------------------------------
+
+
+def policy(response) -> dict[str, str]:
+    directives = [d.strip() for d in response["Content-Security-Policy"].split(";")]
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in directives if d}
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/nope/"])
+def test_every_page_has_a_strict_content_security_policy(path, settings):
+    settings.DEBUG = False
+    csp = policy(Client().get(path))
+    assert csp["default-src"] == "'self'"
+    assert csp["script-src"] == "'self'"
+    assert csp["style-src"] == "'self'"
+    assert csp["object-src"] == "'none'"
+    assert csp["frame-ancestors"] == "'none'"
+    assert "unsafe" not in " ".join(csp.values())
+
+
+def test_pages_behind_a_login_have_the_policy_too(annotator, study_admin):
+    for client, path in [(login(annotator), "/"), (login(study_admin), "/admin/")]:
+        assert policy(client.get(path))["script-src"] == "'self'", path
+
+
+def test_the_api_pages_allow_inline_styles_but_never_inline_scripts():
+    researcher = make_user("rita", Role.RESEARCHER)
+    client = login(researcher)
+    for path in ["/api/", "/api/docs/"]:
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        csp = policy(response)
+        assert csp["script-src"] == "'self'", path
+        assert csp["style-src"] == "'self' 'unsafe-inline'", path
+
+
+# --- HTTPS behind a TLS proxy (the settings of BEHIND_TLS_PROXY=1) ------------------------------
+
+
+@pytest.fixture
+def behind_tls_proxy(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+
+def test_plain_http_is_redirected_to_https_except_the_health_check(behind_tls_proxy):
+    client = Client()
+    response = client.get("/accounts/login/")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/accounts/login/"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_https_through_the_proxy_is_served_with_hsts(behind_tls_proxy):
+    response = Client().get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
