@@ -101,13 +101,17 @@ def _scopes(address: str | None, username: str | None) -> list[tuple[str, str, i
     """(scope, key part, failures allowed) for what is known of the attempt."""
     scopes = []
     if address:
-        scopes.append(("address", address, settings.LOGIN_FAILURES_PER_ADDRESS))
+        scopes.append(("address", _hashed(address), settings.LOGIN_FAILURES_PER_ADDRESS))
     if username is not None and username.strip():
-        # Hashed: a username may hold any character and be long; keys must be neither.
-        folded = username.strip().casefold().encode()
-        part = hashlib.sha256(folded).hexdigest()[:32]
-        scopes.append(("username", part, settings.LOGIN_FAILURES_PER_USERNAME))
+        folded = username.strip().casefold()
+        scopes.append(("username", _hashed(folded), settings.LOGIN_FAILURES_PER_USERNAME))
     return scopes
+
+
+def _hashed(value: str) -> str:
+    # A username (or whatever a proxy sent as an address) may hold any character and be long;
+    # cache keys may do neither.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _key(kind: str, scope: str, part: str) -> str:
