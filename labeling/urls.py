@@ -16,6 +16,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path("accounts/token/", account_views.token_new, name="token-new"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

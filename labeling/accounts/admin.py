@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from labeling.accounts.authentication import token_expires_at, token_is_expired
 from labeling.accounts.models import ApiToken, token_mask
 from labeling.accounts.roles import Role
 from labeling.accounts.services import user_change_check, user_save
@@ -152,18 +153,25 @@ class StudyUserAdmin(UserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(TokenAdmin):
-    """Who has a token and since when, with only the first characters of each: a token is its
-    owner's secret (the owner sees it on their home page). Admins may revoke one here; nobody
-    creates or edits tokens in the admin."""
+    """Who has a token, since when and until when, with only the first characters of each: a
+    token is its owner's secret (the owner sees it on their home page). Admins may revoke one
+    here; nobody creates or edits tokens in the admin."""
 
-    list_display = ("masked_key", "user", "created")
+    list_display = ("masked_key", "user", "created", "expires")
     list_select_related = ("user",)
-    fields = ("masked_key", "user", "created")
-    readonly_fields = ("masked_key", "user", "created")
+    fields = ("masked_key", "user", "created", "expires")
+    readonly_fields = ("masked_key", "user", "created", "expires")
 
     @admin.display(description="key")
     def masked_key(self, token: ApiToken) -> str:
         return token_mask(token.key)
+
+    @admin.display(description="expires")
+    def expires(self, token: ApiToken) -> str:
+        expires = token_expires_at(token)
+        if expires is None:
+            return "never"
+        return f"{expires:%Y-%m-%d %H:%M} UTC{' (expired)' if token_is_expired(token) else ''}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

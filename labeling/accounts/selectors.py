@@ -20,6 +20,6 @@ def home_summary() -> dict[str, int]:
     }
 
 
-def token_get(*, user: AbstractBaseUser) -> str | None:
+def token_get(*, user: AbstractBaseUser) -> Token | None:
     """The user's own API token, or None if they have none yet. Only ever for its owner."""
-    return Token.objects.filter(user=user).values_list("key", flat=True).first()
+    return Token.objects.filter(user=user).first()

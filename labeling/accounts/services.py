@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
+from labeling.accounts.authentication import token_is_expired
 from labeling.accounts.roles import Role
 
 User = get_user_model()
@@ -177,13 +178,30 @@ def user_create_or_update(
     return user
 
 
-def token_get_or_create(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+@transaction.atomic
+def token_get_or_create(*, user: User) -> Token:
+    """The user's API token (its string is the key), made now if they have none or theirs has
+    expired."""
+    token, created = Token.objects.select_for_update().get_or_create(user=user)
+    if not created and token_is_expired(token):
+        return token_regenerate(user=user)
+    return token
 
 
 @transaction.atomic
-def token_regenerate(*, user: User) -> str:
+def token_regenerate(*, user: User) -> Token:
     """Replace the user's API token with a new one: the old one stops working at once."""
     Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user).key
+    return Token.objects.create(user=user)
+
+
+def token_revoke(*, token: Token) -> None:
+    """Its owner is done with this token (e.g. a script's last run, a laptop given away)."""
+    Token.objects.filter(pk=token.pk).delete()
+
+
+def tokens_revoke_for_user(*, user: User) -> int:
+    """Revoke every API token of the user; how many there were. Called whenever the user's
+    password changes or stops being usable, however that happens."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

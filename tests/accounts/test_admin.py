@@ -3,8 +3,11 @@ permissions beyond the roles, or other people's tokens; superusers keep every po
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from labeling.accounts.roles import Role
@@ -188,7 +191,7 @@ def test_the_admin_role_holds_no_power_over_permissions_after_migrate(db):
 
 
 def test_the_token_list_never_shows_a_full_token_to_a_study_admin(study_admin, researcher):
-    keys = [token_get_or_create(user=user) for user in (study_admin, researcher)]
+    keys = [token_get_or_create(user=user).key for user in (study_admin, researcher)]
     client = login(study_admin)
     pages = [
         "/admin/accounts/apitoken/",
@@ -207,7 +210,7 @@ def test_the_token_list_never_shows_a_full_token_to_a_study_admin(study_admin, r
 
 
 def test_a_study_admin_revokes_a_token_without_seeing_it(study_admin, researcher):
-    key = token_get_or_create(user=researcher)
+    key = token_get_or_create(user=researcher).key
     client = login(study_admin)
     response = client.post(f"/admin/accounts/apitoken/{researcher.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
@@ -248,3 +251,11 @@ def test_a_superuser_still_can_do_everything(superuser, study_admin):
     second.save()
     assert client.get(f"/admin/auth/user/{second.pk}/change/").status_code == 200
     assert client.get("/admin/auth/group/").status_code == 200
+
+
+def test_the_token_list_says_when_each_token_expires(study_admin, researcher, settings):
+    settings.TOKEN_TTL_DAYS = 30
+    token = token_get_or_create(user=researcher)
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=31))
+    content = login(study_admin).get("/admin/accounts/apitoken/").content.decode()
+    assert "(expired)" in content

@@ -67,7 +67,7 @@ def test_a_superuser_may_save_anything(study_admin, annotator):
 
 
 def test_regenerating_a_token_replaces_the_old_one(researcher):
-    old = token_get_or_create(user=researcher)
-    new = token_regenerate(user=researcher)
+    old = token_get_or_create(user=researcher).key
+    new = token_regenerate(user=researcher).key
     assert new != old and len(new) == 40
     assert list(Token.objects.filter(user=researcher).values_list("key", flat=True)) == [new]

@@ -16,7 +16,8 @@ from playwright.sync_api import Page
 from labeling.accounts.roles import Role
 from labeling.guide.services import guide_entry_save
 from labeling.taxonomy.models import Synset
-from tests.helpers import PASSWORD, make_user
+from tests.browser.helpers import log_in
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -63,14 +64,6 @@ def study(transactional_db, settings) -> None:
         f"[[{NORWICH}]]. A very long unbroken word: Pneumonoultramicroscopicsilicovolcanoconiosis",
     ):
         guide_entry_save(synset=norfolk, text=text, author=None, comment="phone width test")
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def fits(page: Page, control: str) -> list[str]:
