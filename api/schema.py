@@ -16,6 +16,8 @@ ERROR_DESCRIPTIONS = {
 
 
 class ErrorSerializer(serializers.Serializer):
+    """A 4xx answer: `detail`, or the fields that were refused with their messages."""
+
     detail = serializers.CharField(help_text="what went wrong, for a person")
 
 

@@ -102,13 +102,9 @@ def main() -> None:
             create_postgres(pg_name)
         print(f"setting up {args.database} in {tmp} …", flush=True)
         setup_django(env)
-        from labeling.taxonomy.models import Synset
+        from labeling.taxonomy.selectors import classes_all
 
-        wnids = list(
-            Synset.objects.filter(class_index__isnull=False)
-            .order_by("class_index")
-            .values_list("wnid", flat=True)
-        )
+        wnids = list(classes_all().values_list("wnid", flat=True))
         folder = tmp / "val"
         size_mb = write_images(folder, wnids, random.Random(args.seed)) / 1e6
         print(

@@ -104,13 +104,9 @@ def setup_django(env: dict[str, str]) -> None:
 def insert_images(rng: random.Random) -> tuple[list[str], list[str]]:
     """40,683 Image rows with no files; returns their names and original labels."""
     from labeling.images.models import Image, ImageSource
-    from labeling.taxonomy.models import Synset
+    from labeling.taxonomy.selectors import classes_all
 
-    classes = list(
-        Synset.objects.filter(class_index__isnull=False)
-        .order_by("class_index")
-        .values_list("wnid", flat=True)
-    )
+    classes = list(classes_all().values_list("wnid", flat=True))
     val = ImageSource.objects.get(slug="imagenet-val")
     v2 = ImageSource.objects.get(slug="imagenetv2-matched-frequency")
     names, labels, rows = [], [], []
@@ -145,7 +141,7 @@ def write_predictions(path: Path, names: list[str], labels: list[str], rng: rand
     """
     from labeling.taxonomy.models import Synset
 
-    classes = list(Synset.objects.filter(class_index__isnull=False).values_list("wnid", flat=True))
+    classes = list(Synset.objects.classes().values_list("wnid", flat=True))
     pairs = 0
     per_image = []
     for label in labels:

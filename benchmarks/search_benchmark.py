@@ -157,8 +157,9 @@ def run(count: int, seed: int, *, gc_freeze: bool = False) -> dict:
     from api.taxonomy.views import ClassSearchView
     from labeling.accounts.roles import Role
     from labeling.accounts.services import token_get_or_create, user_create_or_update
-    from labeling.taxonomy.search_index import class_search_index, taxonomy_snapshot
-    from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+    from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
+    from labeling.taxonomy.services import taxonomy_load
+    from labeling.taxonomy.snapshot import class_search_index, taxonomy_snapshot
 
     started = time.perf_counter()
     taxonomy_load(document=taxonomy_read(path=taxonomy_fixture_path()))

@@ -12,10 +12,11 @@ import colorsys
 import hashlib
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from django.core.management import call_command
+from django.contrib.auth.models import User
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFilter, ImageOps
 
@@ -33,10 +34,13 @@ from labeling.images.services import (
     reference_image_create,
     reference_thumbnail_create,
 )
-from labeling.predictions.models import ModelPrediction
+from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
 from labeling.rounds.demo import demo_rounds_create
+from labeling.taxonomy.fixture import TaxonomyError, taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import classes_by_wnid
+from labeling.taxonomy.services import taxonomy_load, taxonomy_load_text
 
 VAL_SOURCE = "imagenet-val"
 V2_SOURCE = "imagenetv2-matched-frequency"
@@ -466,20 +470,53 @@ def _fraction(*parts: str) -> float:
 
 
 def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
-    """Create (or complete) the demo study. Running it again changes nothing."""
+    """Create (or complete) the demo study. Running it again changes nothing.
+
+    One function per phase, each idempotent; a new part of the demo is one more call here.
+    """
     say = stdout.write if stdout is not None else (lambda text: None)
     created: dict[str, int] = {"images": 0, "reference_images": 0, "thumbnails": 0}
+    _demo_taxonomy(say=say)
+    synsets = _demo_classes()
+    users, logins = _demo_users()
+    images = _demo_images(synsets=synsets, created=created)
+    references = _demo_references(synsets=synsets, created=created)
+    _demo_thumbnails(images=images, references=references, created=created)
+    demo_rounds_create()
+    _demo_guide(synsets=synsets, author=users[DEMO_AUTHOR], say=say)
+    models = _demo_predictions(synsets=synsets, images=images, created=created)
+    summary = _demo_summary(
+        images=images, references=references, models=models, logins=logins, created=created
+    )
+    say(demo_summary_text(summary))
+    return summary
 
-    if not Synset.objects.filter(class_index__isnull=False).exists():
-        say("No classes yet: loading the taxonomy.\n")
-        call_command("load_taxonomy", stdout=stdout)
 
+def _demo_taxonomy(*, say: Callable[[str], object]) -> None:
+    """Load the committed taxonomy unless classes are loaded already."""
+    if Synset.objects.classes().exists():
+        return
+    say("No classes yet: loading the taxonomy.\n")
+    path = taxonomy_fixture_path()
+    try:
+        counts = taxonomy_load(document=taxonomy_read(path=path))
+    except TaxonomyError as error:
+        raise RuntimeError(f"{error}; nothing was written") from None
+    say(f"loaded {path}: {taxonomy_load_text(counts=counts)}\n")
+
+
+def _demo_classes() -> dict[str, Synset]:
+    """The demo's classes and their confusable partners, by wnid."""
     wnids = {wnid for wnid, *_ in DEMO_CLASSES} | {other for _, other, *_ in DEMO_CLASSES}
-    synsets = {s.wnid: s for s in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)}
+    synsets = classes_by_wnid(wnids=wnids)
     missing = sorted(wnids - synsets.keys())
     if missing:
         raise RuntimeError(f"the taxonomy lacks the demo classes {', '.join(missing)}")
+    return synsets
 
+
+def _demo_users() -> tuple[dict[str, User], list[tuple[str, str, str]]]:
+    """The demo users by username, and their logins (username, password, roles)."""
     users = {}
     logins = []
     for username, password, roles in DEMO_USERS:
@@ -489,8 +526,11 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
             user.save(update_fields=["is_superuser"])
         users[username] = user
         logins.append((username, password, ", ".join(role.value for role in roles)))
+    return users, logins
 
-    # Images to label: abstract pictures seeded by the name only, so they reveal no class.
+
+def _demo_images(*, synsets: dict[str, Synset], created: dict[str, int]) -> list[Image]:
+    """Images to label: abstract pictures seeded by the name only, so they reveal no class."""
     sources = {slug: ImageSource.objects.get(slug=slug) for slug in (VAL_SOURCE, V2_SOURCE)}
     images: list[Image] = []
     for wnid, _, val_names, v2_names in DEMO_CLASSES:
@@ -510,8 +550,13 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
                     except DuplicateImage as exc:  # same picture stored by another path
                         image = exc.existing
                 images.append(image)
+    return images
 
-    # Reference galleries: patterns in the class's own hues, as a stand-in for training photos.
+
+def _demo_references(
+    *, synsets: dict[str, Synset], created: dict[str, int]
+) -> list[ReferenceImage]:
+    """Reference galleries: patterns in the class's own hues, as a stand-in for training photos."""
     references: list[ReferenceImage] = []
     for wnid, *_ in DEMO_CLASSES:
         synset = synsets[wnid]
@@ -530,8 +575,16 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
                 except DuplicateReference as exc:
                     reference = exc.existing
             references.append(reference)
+    return references
 
-    # The on_commit tasks made these in eager mode; with a worker they may still be queued.
+
+def _demo_thumbnails(
+    *, images: list[Image], references: list[ReferenceImage], created: dict[str, int]
+) -> None:
+    """Make the thumbnails still missing.
+
+    The on_commit tasks made them in eager mode; with a worker they may still be queued.
+    """
     for image in images:
         if not image.thumbnail:
             image.refresh_from_db(fields=["thumbnail"])
@@ -545,26 +598,31 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
             reference_thumbnail_create(reference=reference)
             created["thumbnails"] += 1
 
-    demo_rounds_create()
 
-    author = users[DEMO_AUTHOR]
+def _demo_guide(*, synsets: dict[str, Synset], author: User, say: Callable[[str], object]) -> None:
+    """The guide entries and distinction notes, unless the guide is frozen."""
     freeze = guide_active_freeze()
     if freeze is not None:
         # A frozen guide belongs to a running evaluation: leave it exactly as it is.
         say(f"The guide is frozen ({freeze.name}): demo guide entries left unchanged.\n")
-    else:
-        for wnid, text in DEMO_GUIDE.items():
-            guide_entry_save(synset=synsets[wnid], text=text, author=author, comment="demo guide")
-        for title, text, note_wnids in DEMO_NOTES:
-            distinction_note_save(
-                note=DistinctionNote.objects.filter(title=title).first(),
-                title=title,
-                text=text,
-                synsets=[synsets[w] for w in note_wnids],
-                author=author,
-                comment="demo guide",
-            )
+        return
+    for wnid, text in DEMO_GUIDE.items():
+        guide_entry_save(synset=synsets[wnid], text=text, author=author, comment="demo guide")
+    for title, text, note_wnids in DEMO_NOTES:
+        distinction_note_save(
+            note=DistinctionNote.objects.filter(title=title).first(),
+            title=title,
+            text=text,
+            synsets=[synsets[w] for w in note_wnids],
+            author=author,
+            comment="demo guide",
+        )
 
+
+def _demo_predictions(
+    *, synsets: dict[str, Synset], images: list[Image], created: dict[str, int]
+) -> list[ClassifierModel]:
+    """Each model's top-1 prediction on every image: mostly the label, sometimes its partner."""
     confusable = {wnid: other for wnid, other, *_ in DEMO_CLASSES}
     models = []
     rows = []
@@ -578,13 +636,24 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
             score = round(0.35 + 0.6 * _fraction("score", name, image.original_name), 4)
             rows.append((model.pk, image.pk, synsets[predicted].pk, 1, score))
     created["predictions"] = predictions_bulk_create(rows=rows)
+    return models
 
+
+def _demo_summary(
+    *,
+    images: list[Image],
+    references: list[ReferenceImage],
+    models: list[ClassifierModel],
+    logins: list[tuple[str, str, str]],
+    created: dict[str, int],
+) -> DemoSummary:
+    """What the demo holds now (counted in the database), and what this run added."""
     image_ids = [image.pk for image in images]
-    summary = DemoSummary(
+    return DemoSummary(
         classes=len(DEMO_CLASSES),
         images_by_source={
-            slug: Image.objects.filter(pk__in=image_ids, source=source).count()
-            for slug, source in sources.items()
+            slug: Image.objects.filter(pk__in=image_ids, source__slug=slug).count()
+            for slug in (VAL_SOURCE, V2_SOURCE)
         },
         reference_images=ReferenceImage.objects.filter(pk__in=[r.pk for r in references]).count(),
         guide_entries=len(DEMO_GUIDE),
@@ -598,8 +667,6 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
         logins=logins,
         created=created,
     )
-    say(demo_summary_text(summary))
-    return summary
 
 
 def demo_summary_text(summary: DemoSummary) -> str:

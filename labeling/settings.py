@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us: no CDN
     "labeling.accounts",
     "labeling.taxonomy",
     "labeling.images",
@@ -58,11 +59,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labeling.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "labeling.security.LoginLockoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -124,9 +127,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout"
 CELERY_RESULT_EXPIRES = 3600
 # Celery beat (the `beat` service) runs these. The timing sweep processes interaction logs whose
 # task never ran (broker or worker down), so an outage delays timing rows and loses none.
-TIMING_SWEEP_SECONDS = env_int("TIMING_SWEEP_SECONDS", 60)
-if TIMING_SWEEP_SECONDS < 1:
-    raise ConfigError("TIMING_SWEEP_SECONDS must be at least 1")
+TIMING_SWEEP_SECONDS = env_int("TIMING_SWEEP_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "rounds-timing-sweep": {
         "task": "labeling.rounds.tasks.interaction_logs_sweep_task",
@@ -173,10 +174,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Failed logins (login page, admin login, API token) are counted per client address and per
+# username; reaching either limit locks that address or username for LOGIN_LOCKOUT_MINUTES,
+# the window the failures are counted in (labeling/accounts/login_limits.py).
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 10, minimum=1)
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# How many proxies (nginx, a load balancer) stand in front of the app and append to
+# X-Forwarded-For. 0: the header is ignored, the client is whoever connects (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# API tokens stop working this many days after they were made (0: never).
+TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 90, minimum=0)
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "labeling.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -188,24 +201,76 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's own idea of the client address (throttles) follows ours; with None it would trust
+    # the whole X-Forwarded-For header, which any client can write.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ImageNet human-accuracy labeling API",
     "DESCRIPTION": "Classes, images, labels, annotations and scores of human-accuracy studies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its Swagger UI are for users with an account, like every other endpoint.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from our own static files: many deployments (and the tests) have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema to an outside validator service.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Caches ---------------------------------------------------------------------------------
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every web process: login failure counts must add up across gunicorn workers (a
+# per-process memory cache would give each worker its own count). Redis when there is one (by
+# default the broker's), else files under VAR_DIR, which needs nothing set up and serves any
+# number of processes on one machine.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip() or CELERY_BROKER_URL
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://")):
+        raise ConfigError("REDIS_URL must be a redis:// URL (or unset to use CELERY_BROKER_URL)")
+    CACHES = {
+        "default": {
+            # Degrades to no cache while Redis is unreachable, instead of failing pages.
+            "BACKEND": "labeling.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "labeling",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            "KEY_PREFIX": "labeling",
+        }
+    }
 
 # --- Security for deployments ---------------------------------------------------------------
+# `manage.py check --deploy` is clean with DEBUG=0, SECRET_KEY, BEHIND_TLS_PROXY=1 and
+# SECURE_COOKIES=1 (tests/test_deployment.py runs it). The Content-Security-Policy header is
+# labeling/security.py's.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Plain HTTP is redirected to HTTPS when a TLS proxy is in front, except the health check, which
+# the container's own probe asks over plain HTTP from inside.
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: browsers that saw the site over HTTPS use nothing else for this long (a year by default,
+# once behind TLS; 0 turns it off, e.g. for a first trial of a new certificate).
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# "Not in the preload list" is no flaw of the app: preloading is for a registered domain's owner
+# to ask for, site-wide and hard to undo, and a study app usually lives on a subdomain that
+# cannot be submitted at all. HSTS_PRELOAD=1 sends the preload flag for those who did.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -16,6 +16,12 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path("accounts/token/", account_views.token_new, name="token-new"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
@@ -23,3 +29,7 @@ urlpatterns = [
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
 ]
+
+handler403 = "labeling.errors.forbidden"
+handler404 = "labeling.errors.not_found"
+handler500 = "labeling.errors.server_error"

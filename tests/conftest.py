@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,17 @@ def media_root(tmp_path_factory) -> Path:
 def fast_password_hashing(settings):
     # The real hasher costs ~0.4 s per user here; tests check roles, not hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test its own keys in the shared cache, so login failures counted in one test cannot
+    lock out the next test's logins. (Never cache.clear(): in the PostgreSQL pass the cache is
+    the Celery broker's Redis database.)"""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

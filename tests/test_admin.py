@@ -9,7 +9,7 @@ from django.contrib import admin
 from tests.helpers import login
 
 # Django's own bookkeeping models, not the study's records.
-NOT_STUDY_RECORDS = {"auth.group", "authtoken.tokenproxy"}
+NOT_STUDY_RECORDS = {"auth.group"}
 
 
 def study_model_admins():

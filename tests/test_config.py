@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,59 @@ def test_database_url_without_a_name_is_rejected():
 
 def test_passwords_are_redacted_in_messages():
     assert redact_url("postgres://u:hunter2@h/db") == "postgres://u:***@h/db"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("LOGIN_FAILURES_PER_USERNAME", "0"),
+        ("TOKEN_TTL_DAYS", "ninety"),
+        ("REDIS_URL", "memcached://localhost:11211"),
+    ],
+)
+def test_a_bad_security_or_cache_setting_is_named(setting, value):
+    assert_one_line_error_naming(run_manage("check", **{setting: value}), setting)
+
+
+def settings_value(expression: str, **env: str):
+    code = f"import json; from django.conf import settings; print(json.dumps({expression}))"
+    result = run_manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_embedded_cache_is_files_under_var_dir_shared_by_every_process(tmp_path):
+    cache = settings_value(
+        "{**settings.CACHES['default'], 'LOCATION': str(settings.CACHES['default']['LOCATION'])}",
+        VAR_DIR=str(tmp_path),
+    )
+    assert cache["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert cache["LOCATION"] == str(tmp_path / "cache")
+
+
+def test_with_a_broker_the_cache_is_its_redis_unless_redis_url_says_otherwise():
+    broker = "redis://127.0.0.1:6379/3"
+    cache = settings_value("settings.CACHES['default']", CELERY_BROKER_URL=broker)
+    assert cache["BACKEND"] == "labeling.cache.ResilientRedisCache"
+    assert cache["LOCATION"] == broker
+    other = "redis://cache.internal:6379/1"
+    cache = settings_value("settings.CACHES['default']", CELERY_BROKER_URL=broker, REDIS_URL=other)
+    assert cache["LOCATION"] == other
+
+
+HTTPS_SETTINGS = [
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+]
+
+
+def test_behind_a_tls_proxy_the_app_is_https_only_with_hsts_and_secure_cookies():
+    expression = f"[getattr(settings, name) for name in {HTTPS_SETTINGS!r}]"
+    values = settings_value(expression, BEHIND_TLS_PROXY="1", SECURE_COOKIES="1")
+    assert values == [True, 31_536_000, True, True, True]
+    # The embedded default is plain HTTP on a developer's machine: nothing forces HTTPS there.
+    assert settings_value(expression)[:2] == [False, 0]

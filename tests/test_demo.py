@@ -7,6 +7,7 @@ import io
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from labeling.demo import DEMO_CLASSES, demo_picture
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideRevision
@@ -69,6 +70,8 @@ def test_running_make_demo_twice_leaves_the_same_study(taxonomy):
 def test_the_demo_study_has_images_references_guide_and_predictions_for_twenty_classes():
     output = make_demo()  # no taxonomy yet: the demo loads it itself
     assert Synset.objects.filter(class_index__isnull=False).count() == 1000
+    assert "No classes yet: loading the taxonomy." in output
+    assert "1860 synsets (1000 classes)" in output
     labels = set(Image.objects.values_list("original_label_id", flat=True))
     assert len(labels) == len(DEMO_CLASSES) >= 20
     assert {"n02094114", "n02094258", "n02012849", "n03126707"} <= labels  # terriers, both cranes
@@ -158,3 +161,12 @@ def test_make_demo_leaves_a_frozen_guide_untouched(taxonomy):
     output = make_demo()
     assert "The guide is frozen (Evaluation)" in output
     assert set(GuideEntry.objects.values_list("text", flat=True)) == {"edited before the freeze"}
+
+
+def test_make_demo_with_a_broken_taxonomy_fixture_fails_with_one_readable_line(settings, tmp_path):
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "taxonomy.json").write_text("{", encoding="utf-8")
+    settings.BASE_DIR = tmp_path
+    with pytest.raises(CommandError, match=r"is not valid JSON: .*; nothing was written$"):
+        make_demo()
+    assert not Synset.objects.exists()

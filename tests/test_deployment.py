@@ -1,12 +1,16 @@
 """The deployment files agree with the settings: docker-compose.yml, the Dockerfile, the pinned
-requirements, the README's two commands and the CI entry point."""
+requirements, the README's two commands and the CI entry point; and Django's deployment checks
+pass with production settings."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -268,6 +272,51 @@ def test_env_example_documents_every_required_variable():
     assert required <= documented, sorted(required - documented)
 
 
+# --- manage.py check --deploy ---------------------------------------------------------------------
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),  # long and random, as check --deploy wants
+    "BEHIND_TLS_PROXY": "1",
+    "SECURE_COOKIES": "1",
+    "ALLOWED_HOSTS": "labeling.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://labeling.example.org",
+}
+
+
+def check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    # Nothing of the test run's own environment that a deployment would not have (the browser
+    # tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, which the check rightly refuses).
+    left_out = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in (*left_out, *PRODUCTION)}
+    clean.update(VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path, **PRODUCTION)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+    assert "WARNING" not in output, output
+
+
+def test_check_deploy_does_notice_a_deployment_without_https(tmp_path):
+    plain = {**PRODUCTION, "BEHIND_TLS_PROXY": "0", "SECURE_COOKIES": "0"}
+    result = check_deploy(tmp_path, **plain)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in output, check
+
+
 # --- Dockerfile and requirements ------------------------------------------------------------------
 
 
@@ -339,6 +388,35 @@ def test_the_commands_are_executable_bash_scripts(path):
     script = ROOT / path
     assert script.read_text().startswith("#!/usr/bin/env bash\n")
     assert os.access(script, os.X_OK)
+
+
+SHARED_FUNCTIONS = (
+    "say",
+    "warn",
+    "die",
+    "as_root",
+    "apt_install",
+    "ensure_packages",
+    "venv_is_usable",
+    "ensure_venv",
+    "ensure_requirements",
+)
+
+
+def test_the_two_commands_share_their_setup_functions_through_one_sourced_file():
+    library = (ROOT / "scripts" / "lib.sh").read_text()
+    for name in SHARED_FUNCTIONS:
+        assert re.search(rf"^{name}\(\) {{", library, re.MULTILINE), name
+    for path in ("scripts/demo", "scripts/test"):
+        script = (ROOT / path).read_text()
+        assert re.search(r"^source scripts/lib\.sh$", script, re.MULTILINE), path
+        for name in SHARED_FUNCTIONS:
+            assert not re.search(rf"^{name}\(\) {{", script, re.MULTILINE), (path, name)
+
+
+@pytest.mark.parametrize("path", ["scripts/demo", "scripts/test", "scripts/lib.sh"])
+def test_the_scripts_parse_as_bash(path):
+    assert subprocess.run(["bash", "-n", str(ROOT / path)], capture_output=True).returncode == 0
 
 
 def test_ci_runs_the_same_command_as_a_developer():

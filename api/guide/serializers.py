@@ -4,10 +4,64 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from labeling.guide.documents import TITLE_MAX, text_normalize
+from api.schema import ErrorSerializer
+from labeling.guide.documents import text_normalize
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.rendering import markdown_render
-from labeling.taxonomy.models import Synset
+from labeling.taxonomy.models import ClassGroup
+from labeling.taxonomy.text import WNID
+
+# --- Query parameters: each view validates them with these and documents them from them -------
+
+SEARCH_HELP = (
+    "a class's name or synonym (typos forgiven), a wnid or its start (n0209), or words of the text"
+)
+
+
+class GuideEntryListQuery(serializers.Serializer):
+    group = serializers.ChoiceField(choices=ClassGroup.choices, required=False)
+    search = serializers.CharField(
+        required=False, max_length=200, help_text=f"{SEARCH_HELP}; results best first"
+    )
+
+
+class DistinctionNoteListQuery(serializers.Serializer):
+    wnid = serializers.RegexField(
+        rf"^{WNID}$", required=False, help_text="only the notes about this class"
+    )
+    search = serializers.CharField(
+        required=False, max_length=200, help_text=f"the title, {SEARCH_HELP}"
+    )
+
+
+class GuideExportQuery(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["json", "markdown", "md"], default="json", help_text="md is markdown"
+    )
+
+
+class GuideImportQuery(serializers.Serializer):
+    replace = serializers.BooleanField(
+        default=False,
+        help_text="with a posted JSON document: empty the entries and delete the notes it lacks",
+    )
+
+
+class FreezeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GuideFrozenSerializer(ErrorSerializer):
+    """409: the guide is frozen; nothing changed."""
+
+    freeze = FreezeRefSerializer()
+
+
+class ImportRejectedSerializer(ErrorSerializer):
+    """400: the file was rejected as a whole, with every problem found."""
+
+    problems = serializers.ListField(child=serializers.CharField())
 
 
 def _html(serializer: serializers.Serializer, text: str) -> str:
@@ -95,31 +149,20 @@ class DistinctionNoteSerializer(serializers.ModelSerializer):
 
 
 class DistinctionNoteWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_MAX)
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    wnids = serializers.ListField(child=serializers.CharField(), min_length=2)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    """The shape of a note; the service checks the title, the text and the classes."""
 
-    def validate_title(self, value: str) -> str:
-        if "\n" in value or "\r" in value:
-            raise serializers.ValidationError("The title must be one line.")
-        return value
+    title = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    wnids = serializers.ListField(
+        child=serializers.RegexField(
+            rf"^{WNID}$", error_messages={"invalid": "Not a wnid (n + 8 digits)."}
+        ),
+        help_text="the classes the note tells apart (at least two)",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate_text(self, value: str) -> str:
         return text_normalize(value)
-
-    def validate_wnids(self, value: list[str]) -> list[Synset]:
-        wnids = list(dict.fromkeys(value))
-        found = {
-            synset.wnid: synset
-            for synset in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)
-        }
-        unknown = [wnid for wnid in wnids if wnid not in found]
-        if unknown:
-            raise serializers.ValidationError(f"Not ImageNet classes: {', '.join(unknown)}.")
-        if len(found) < 2:
-            raise serializers.ValidationError("A note compares at least two different classes.")
-        return [found[wnid] for wnid in wnids]
 
 
 class GuideRevisionSerializer(serializers.ModelSerializer):

@@ -6,12 +6,12 @@ While the guide is frozen every edit answers 409 with the freeze's name.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,9 +23,9 @@ from rest_framework.views import APIView
 
 from api.exceptions import bad_request
 from api.guide import serializers as s
+from labeling.accounts.permissions import HasAnyRole, IsStudyAdminOrReadOnly
 from labeling.accounts.roles import Role, user_roles
 from labeling.guide.documents import (
-    FORMATS,
     GuideImportError,
     document_parse,
     format_for_filename,
@@ -51,9 +51,10 @@ from labeling.guide.services import (
     guide_import,
     guide_release,
 )
-from labeling.taxonomy.models import ClassGroup, Synset
+from labeling.taxonomy.selectors import class_get_or_404
 
 EDITORS = {Role.ANNOTATOR, Role.ADMIN}
+SERVICE_FIELDS = {"synsets": "wnids"}  # the services' field names that the API calls otherwise
 
 
 class CanEditGuide(BasePermission):
@@ -67,19 +68,6 @@ class CanEditGuide(BasePermission):
             self.message = "You need the annotator, admin or researcher role."
             return False
         return request.method in SAFE_METHODS or bool(roles & EDITORS)
-
-
-class AdminWrites(BasePermission):
-    """Every role reads; only admins write."""
-
-    message = "Only admins may do this."
-
-    def has_permission(self, request, view) -> bool:
-        roles = user_roles(request.user)
-        if not roles:
-            self.message = "You need the annotator, admin or researcher role."
-            return False
-        return request.method in SAFE_METHODS or Role.ADMIN in roles
 
 
 def frozen_response(error: GuideFrozen) -> Response:
@@ -102,11 +90,26 @@ class GuideAPIMixin:
             return bad_request(
                 "The guide file was rejected; nothing was written.", problems=exc.problems
             )
+        if isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict"):
+            # The service names a note's classes `synsets`; the API takes them as `wnids`.
+            exc = DjangoValidationError(
+                {SERVICE_FIELDS.get(key, key): value for key, value in exc.error_dict.items()}
+            )
         return super().handle_exception(exc)
 
 
-def _class_or_404(wnid: str) -> Synset:
-    return get_object_or_404(Synset, wnid=wnid, class_index__isnull=False)
+# The 4xx answers the views document (401 and 403, for a missing token or role, are everywhere).
+BAD = {400: OpenApiResponse(s.ErrorSerializer, description="refused, with the reasons")}
+MISSING = {404: OpenApiResponse(s.ErrorSerializer, description="no such class, note or freeze")}
+FROZEN = {409: OpenApiResponse(s.GuideFrozenSerializer, description="the guide is frozen")}
+
+
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The request's query parameters, checked by the serializer its view documents them with
+    (a 400 listing what is wrong otherwise)."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
 
 
 def _paginated_with_html(view: generics.GenericAPIView, queryset, serializer_class) -> Response:
@@ -123,42 +126,45 @@ def _paginated_with_html(view: generics.GenericAPIView, queryset, serializer_cla
 # --- Entries --------------------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("group", OpenApiTypes.STR, enum=ClassGroup.values),
-        OpenApiParameter("search", OpenApiTypes.STR, description="class name or wnid"),
-    ]
-)
 class GuideEntryListView(GuideAPIMixin, generics.ListAPIView):
-    """Classes with a guide entry, in class order."""
+    """Classes with a guide entry, in class order; with `search`, best match first."""
 
     serializer_class = s.GuideEntrySerializer
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        group = request.query_params.get("group") or None
-        if group is not None and group not in ClassGroup.values:
-            return bad_request(
-                f"Unknown group {group!r}; use one of {', '.join(ClassGroup.values)}."
-            )
-        entries = guide_entries(group=group, search=request.query_params.get("search") or None)
+    @extend_schema(
+        parameters=[s.GuideEntryListQuery],
+        responses={200: s.GuideEntrySerializer(many=True), **BAD},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        query = _query(s.GuideEntryListQuery, request)
+        entries = guide_entries(group=query.get("group"), search=query.get("search"))
         return _paginated_with_html(self, entries, s.GuideEntrySerializer)
 
 
 class GuideEntryDetailView(GuideAPIMixin, APIView):
     """One class's entry. PUT sets its text (a changed text adds a revision)."""
 
-    @extend_schema(responses=s.GuideEntrySerializer)
+    @extend_schema(responses={200: s.GuideEntrySerializer, **MISSING})
     def get(self, request: Request, wnid: str) -> Response:
-        entry = guide_entry_detail(synset=_class_or_404(wnid))
+        entry = guide_entry_detail(synset=class_get_or_404(wnid=wnid))
         if entry is None:
             return Response(
                 {"detail": f"{wnid} has no guide entry yet."}, status=status.HTTP_404_NOT_FOUND
             )
         return Response(s.GuideEntrySerializer(entry).data)
 
-    @extend_schema(request=s.GuideEntryWriteSerializer, responses=s.GuideEntrySerializer)
+    @extend_schema(
+        request=s.GuideEntryWriteSerializer,
+        responses={
+            200: s.GuideEntrySerializer,
+            201: s.GuideEntrySerializer,
+            **BAD,
+            **MISSING,
+            **FROZEN,
+        },
+    )
     def put(self, request: Request, wnid: str) -> Response:
-        synset = _class_or_404(wnid)
+        synset = class_get_or_404(wnid=wnid)
         data = s.GuideEntryWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         existed = guide_entry_detail(synset=synset) is not None
@@ -175,40 +181,40 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: s.GuideRevisionSerializer(many=True), **MISSING})
+)
 class GuideEntryRevisionListView(GuideAPIMixin, generics.ListAPIView):
     """The entry's revisions, newest first."""
 
     serializer_class = s.GuideRevisionSerializer
 
     def get_queryset(self):
-        return guide_entry_history(synset=_class_or_404(self.kwargs["wnid"]))
+        return guide_entry_history(synset=class_get_or_404(wnid=self.kwargs["wnid"]))
 
 
 # --- Distinction notes ----------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("wnid", OpenApiTypes.STR, description="notes about this class"),
-        OpenApiParameter("search", OpenApiTypes.STR, description="title or class name"),
-    ]
-)
-def raise_not_found() -> None:
-    raise NotFound("No such distinction note.")
-
-
 class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
+    """Notes on telling confusable classes apart, by title. POST adds one."""
+
     serializer_class = s.DistinctionNoteSerializer
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        notes = distinction_notes(
-            wnid=request.query_params.get("wnid") or None,
-            search=request.query_params.get("search") or None,
-        )
+    @extend_schema(
+        parameters=[s.DistinctionNoteListQuery],
+        responses={200: s.DistinctionNoteSerializer(many=True), **BAD},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        query = _query(s.DistinctionNoteListQuery, request)
+        notes = distinction_notes(wnid=query.get("wnid"), search=query.get("search"))
         return _paginated_with_html(self, notes, s.DistinctionNoteSerializer)
 
-    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    @extend_schema(
+        request=s.DistinctionNoteWriteSerializer,
+        responses={201: s.DistinctionNoteSerializer, **BAD, **FROZEN},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
         data = s.DistinctionNoteWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         note = distinction_note_save(
@@ -222,20 +228,23 @@ class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
         return Response(s.DistinctionNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
+NOTE_WRITTEN = {200: s.DistinctionNoteSerializer, **BAD, **MISSING, **FROZEN}
+
+
 class DistinctionNoteDetailView(GuideAPIMixin, APIView):
     """One note. PUT replaces title, text and classes; PATCH changes only the fields it sends."""
 
     def _note(self, pk: int):
         note = distinction_note_get(note_id=pk)
         if note is None:
-            raise_not_found()
+            raise NotFound("No such distinction note.")
         return note
 
-    @extend_schema(responses=s.DistinctionNoteSerializer)
+    @extend_schema(responses={200: s.DistinctionNoteSerializer, **MISSING})
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
 
-    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
+    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=NOTE_WRITTEN)
     def put(self, request: Request, pk: int, partial: bool = False) -> Response:
         note = self._note(pk)
         data = s.DistinctionNoteWriteSerializer(data=request.data, partial=partial)
@@ -251,18 +260,23 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
         )
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
 
-    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=s.DistinctionNoteSerializer)
+    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=NOTE_WRITTEN)
     def patch(self, request: Request, pk: int) -> Response:
         return self.put(request, pk, partial=True)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: s.NoteRevisionSerializer(many=True), **MISSING})
+)
 class DistinctionNoteRevisionListView(GuideAPIMixin, generics.ListAPIView):
+    """The note's revisions, newest first."""
+
     serializer_class = s.NoteRevisionSerializer
 
     def get_queryset(self):
         note = distinction_note_get(note_id=self.kwargs["pk"])
         if note is None:
-            raise_not_found()
+            raise NotFound("No such distinction note.")
         return distinction_note_history(note=note)
 
 
@@ -287,15 +301,17 @@ class GuideExportView(GuideAPIMixin, APIView):
     content_negotiation_class = _IgnoreFormatParameter
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS))],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/markdown"): str},
+        parameters=[s.GuideExportQuery],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/markdown"): str,
+            (400, "application/json"): BAD[400],
+        },
     )
     def get(self, request: Request) -> HttpResponse:
-        fmt = request.query_params.get("format", "json")
+        fmt = _query(s.GuideExportQuery, request)["format"]
         if fmt == "md":
             fmt = "markdown"
-        if fmt not in FORMATS:
-            return bad_request(f"Unknown format {fmt!r}; use json or markdown.")
         extension, content_type = {
             "json": ("json", "application/json"),
             "markdown": ("md", "text/markdown"),
@@ -312,10 +328,20 @@ class GuideImportView(GuideAPIMixin, APIView):
     """Admins only. Either upload `file` (multipart, with optional `format` and `replace`) or post
     the JSON document itself (`?replace=true` to replace). A rejected file lists every problem."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request=s.GuideImportSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[s.GuideImportQuery],
+        request=s.GuideImportSerializer,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(
+                s.ImportRejectedSerializer, description="the file was rejected as a whole"
+            ),
+            **FROZEN,
+        },
+    )
     def post(self, request: Request) -> Response:
         if "file" in request.FILES:
             form = s.GuideImportSerializer(data=request.data)
@@ -330,7 +356,7 @@ class GuideImportView(GuideAPIMixin, APIView):
             replace = form.validated_data["replace"]
         elif isinstance(request.data, dict) and "entries" in request.data:
             document = dict(request.data)
-            replace = request.query_params.get("replace", "").lower() in ("1", "true", "yes")
+            replace = _query(s.GuideImportQuery, request)["replace"]
         else:
             return bad_request("Upload the guide as `file`, or post the JSON document itself.")
         summary = guide_import(document=document, author=request.user, replace=replace)
@@ -343,7 +369,7 @@ class GuideImportView(GuideAPIMixin, APIView):
 class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
     """Every role sees the freezes and which one is `active`; admins freeze the guide."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
     serializer_class = s.GuideFreezeSerializer
 
     def get_queryset(self):
@@ -355,8 +381,11 @@ class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
         response.data["active"] = s.GuideFreezeSerializer(active).data if active else None
         return response
 
-    @extend_schema(request=s.GuideFreezeCreateSerializer, responses=s.GuideFreezeDetailSerializer)
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    @extend_schema(
+        request=s.GuideFreezeCreateSerializer,
+        responses={201: s.GuideFreezeDetailSerializer, **BAD, **FROZEN},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
         data = s.GuideFreezeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         freeze = guide_freeze(
@@ -368,9 +397,9 @@ class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
 class GuideFreezeDetailView(GuideAPIMixin, APIView):
     """One freeze with its snapshot: the texts and revision numbers it froze."""
 
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
-    @extend_schema(responses=s.GuideFreezeDetailSerializer)
+    @extend_schema(responses={200: s.GuideFreezeDetailSerializer, **MISSING})
     def get(self, request: Request, pk: int) -> Response:
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:
@@ -379,16 +408,12 @@ class GuideFreezeDetailView(GuideAPIMixin, APIView):
 
 
 class GuideFreezeReleaseView(GuideAPIMixin, APIView):
-    permission_classes = [AdminWrites]
+    permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
-    @extend_schema(request=None, responses=s.GuideFreezeSerializer)
+    @extend_schema(request=None, responses={200: s.GuideFreezeSerializer, **BAD, **MISSING})
     def post(self, request: Request, pk: int) -> Response:
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:
             return Response({"detail": "No such freeze."}, status=status.HTTP_404_NOT_FOUND)
-        if not freeze.is_active:
-            return Response(
-                {"detail": "This freeze was already released."}, status=status.HTTP_409_CONFLICT
-            )
         freeze = guide_release(freeze=freeze, by=request.user)
         return Response(s.GuideFreezeSerializer(freeze).data)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from api.images.serializers import ClassReferencesSerializer, ReferenceImageSeri
 from labeling.accounts.permissions import HasAnyRole
 from labeling.images.gallery import reference_thumbnails_enqueue_missing
 from labeling.images.selectors import reference_count_for_class, references_for_class
-from labeling.taxonomy.browse import class_get
+from labeling.taxonomy.selectors import class_get_or_404
 
 
 class ClassReferencesView(APIView):
@@ -26,11 +26,9 @@ class ClassReferencesView(APIView):
 
     permission_classes = [IsAuthenticated, HasAnyRole]
 
-    @extend_schema(responses=ClassReferencesSerializer)
+    @extend_schema(responses={200: ClassReferencesSerializer, 404: OpenApiTypes.OBJECT})
     def get(self, request: Request, wnid: str) -> Response:
-        synset = class_get(wnid=wnid)
-        if synset is None:
-            raise exceptions.NotFound(f"No ImageNet class {wnid}.")
+        synset = class_get_or_404(wnid=wnid)
         limit = settings.REFERENCE_IMAGES_PER_CLASS
         references = list(references_for_class(synset=synset, limit=limit))
         reference_thumbnails_enqueue_missing(references=references)

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.search import SearchHit
-from labeling.taxonomy.search_index import (
+from labeling.taxonomy.snapshot import (
     PATH_SEPARATOR,
     CollapsedChild,
     TaxonomyNode,
@@ -80,7 +80,7 @@ def class_item(node: TaxonomyNode) -> dict[str, Any]:
 
 
 def short_path_data(path: list[TaxonomyNode]) -> dict[str, Any]:
-    """The short path as text and as nodes (see search_index.short_path_names)."""
+    """The short path as text and as nodes (see snapshot.short_path_names)."""
     names = short_path_names(path)
     return {
         "path": PATH_SEPARATOR.join(names),

@@ -1,8 +1,9 @@
 """The ImageNet classes and the WordNet tree above them, for every role.
 
-Search, the tree (children, paths) and single classes answer from the process's cached snapshot of
-the taxonomy (labeling.taxonomy.search_index): no query once warm. Class lists are paginated
-queries on the database.
+Search and the tree (children, paths) answer from the process's cached snapshot of the taxonomy
+(labeling.taxonomy.snapshot): no query once warm. A single class is looked up in the database
+like everywhere else (class_get_or_404), then described from the snapshot. Class lists are
+paginated queries on the database.
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from rest_framework.views import APIView
 
 from api.taxonomy import serializers as s
 from labeling.accounts.permissions import HasAnyRole
-from labeling.taxonomy.search_index import (
+from labeling.taxonomy.selectors import (
+    CLASS_GROUP_MEMBERS,
+    class_get_or_404,
+    classes_in_group,
+    classes_under,
+)
+from labeling.taxonomy.snapshot import (
     TaxonomyNode,
     TaxonomySnapshot,
     class_search_index,
     class_wikipedia_urls,
     taxonomy_snapshot,
+    taxonomy_snapshot_clear,
 )
-from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group, classes_under
 
 SEARCH_LIMIT_DEFAULT = 20
 SEARCH_LIMIT_MAX = 100
@@ -122,12 +129,14 @@ class ClassDetailView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(responses=s.ClassDetailSerializer)
+    @extend_schema(responses={200: s.ClassDetailSerializer, 404: OpenApiTypes.OBJECT})
     def get(self, request: Request, wnid: str) -> Response:
+        class_get_or_404(wnid=wnid)
         snapshot = taxonomy_snapshot()
-        node = snapshot.get(wnid)
-        if node is None or not node.is_class:
-            raise exceptions.NotFound(f"No ImageNet class {wnid}.")
+        if wnid not in snapshot.nodes:  # loaded in the last few seconds: catch up now
+            taxonomy_snapshot_clear()
+            snapshot = taxonomy_snapshot()
+        node = snapshot.nodes[wnid]
         return Response(
             {
                 **s.class_item(node),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from rest_framework.authtoken.models import Token
+
 from labeling.images.models import Image, ReferenceImage
 from labeling.predictions.models import ClassifierModel
 from labeling.taxonomy.models import Synset
@@ -10,8 +13,13 @@ from labeling.taxonomy.models import Synset
 def home_summary() -> dict[str, int]:
     """What the study holds, at a glance."""
     return {
-        "classes": Synset.objects.filter(class_index__isnull=False).count(),
+        "classes": Synset.objects.classes().count(),
         "images": Image.objects.count(),
         "reference_images": ReferenceImage.objects.count(),
         "models": ClassifierModel.objects.count(),
     }
+
+
+def token_get(*, user: AbstractBaseUser) -> Token | None:
+    """The user's own API token, or None if they have none yet. Only ever for its owner."""
+    return Token.objects.filter(user=user).first()

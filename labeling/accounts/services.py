@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
+from labeling.accounts.authentication import token_is_expired
 from labeling.accounts.roles import Role
 
 User = get_user_model()
 
 
-# Apps whose records study admins manage in the Django admin.
-ADMIN_MANAGED_APPS = (
-    "auth",
-    "authtoken",
-    "accounts",
+# Apps whose records study admins manage in full in the Django admin.
+STUDY_DATA_APPS = (
     "taxonomy",
     "images",
     "guide",
@@ -26,6 +28,16 @@ ADMIN_MANAGED_APPS = (
     "training",
     "scoring",
 )
+# People are another matter: study admins create users, set their passwords and roles, and may
+# list (masked) and revoke API tokens. Nothing here lets them change groups' permissions, give a
+# user permissions of their own, or delete a user (deactivate instead: their work stays).
+ADMIN_ACCOUNT_PERMISSIONS = (
+    ("auth", "add_user"),
+    ("auth", "change_user"),
+    ("auth", "view_user"),
+    ("accounts", "view_apitoken"),
+    ("accounts", "delete_apitoken"),
+)
 
 
 def roles_ensure() -> dict[Role, Group]:
@@ -34,11 +46,112 @@ def roles_ensure() -> dict[Role, Group]:
 
 
 def role_permissions_sync() -> None:
-    """Give the admin role every permission on the study's records, so the Django admin is
-    usable by study admins without making them superusers."""
+    """Give the admin role what the Django admin needs for running a study without making study
+    admins superusers: every permission on the study's records, and the account permissions
+    above. Runs after every migrate, so a deployment that once granted more loses it there."""
     groups = roles_ensure()
-    permissions = Permission.objects.filter(content_type__app_label__in=ADMIN_MANAGED_APPS)
+    accounts = Q()
+    for app_label, codename in ADMIN_ACCOUNT_PERMISSIONS:
+        accounts |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = Permission.objects.filter(
+        Q(content_type__app_label__in=STUDY_DATA_APPS) | accounts
+    )
     groups[Role.ADMIN].permissions.set(permissions)
+
+
+def _is_superuser(actor: User) -> bool:
+    # As stored: the actor object may be the very user being changed, edited in memory.
+    return User.objects.filter(pk=actor.pk, is_superuser=True, is_active=True).exists()
+
+
+def _staff_by_roles(names: Iterable[str]) -> bool:
+    # Access to the Django admin comes with the admin role; superuser rights stay a separate
+    # decision, a superuser's alone.
+    return Role.ADMIN.value in set(names)
+
+
+def _role_group_names() -> frozenset[str]:
+    return frozenset(role.value for role in Role)
+
+
+def user_change_check(
+    *,
+    actor: User,
+    user: User,
+    groups: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> None:
+    """May `actor` save `user` like this (its fields as they are now, and these groups and
+    permissions, None meaning unchanged)? Raise ValidationError if not.
+
+    Superusers may do anything. Everyone else who manages users (study admins) manages study
+    users and their roles only: they cannot change a superuser, make anyone a superuser, add or
+    remove groups other than the three roles, or give a user permissions of their own.
+    """
+    if _is_superuser(actor):
+        return
+    stored = User.objects.filter(pk=user.pk).first() if user.pk is not None else None
+    if stored is not None and stored.is_superuser:
+        raise ValidationError("Only a superuser may change a superuser.", code="superuser")
+    errors = []
+    if user.is_superuser:
+        errors.append(
+            ValidationError("Only a superuser may make someone a superuser.", code="superuser")
+        )
+    if groups is not None:
+        role_names = _role_group_names()
+        before = set() if stored is None else set(stored.groups.exclude(name__in=role_names))
+        if {group for group in groups if group.name not in role_names} != before:
+            errors.append(
+                ValidationError(
+                    "Study admins may give or take only the roles annotator, admin and researcher.",
+                    code="groups",
+                )
+            )
+    if permissions is not None:
+        before = set() if stored is None else set(stored.user_permissions.all())
+        if set(permissions) != before:
+            errors.append(
+                ValidationError(
+                    "Only a superuser may give a user permissions of their own.",
+                    code="permissions",
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def user_save(
+    *,
+    actor: User,
+    user: User,
+    groups: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> User:
+    """Save a user as `actor` changed it (in the admin), with exactly these groups and
+    permissions (None: unchanged), after `user_change_check`.
+
+    For a non-superuser actor, access to the Django admin (`is_staff`) follows the admin role:
+    study admins give roles, and the staff flag comes with the role, never on its own.
+    """
+    groups = None if groups is None else list(groups)
+    permissions = None if permissions is None else list(permissions)
+    user_change_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    if not _is_superuser(actor):
+        if groups is not None:
+            names = {group.name for group in groups}
+        elif user.pk is not None:
+            names = set(user.groups.values_list("name", flat=True))
+        else:
+            names = set()
+        user.is_staff = _staff_by_roles(names)
+    user.save()
+    if groups is not None:
+        user.groups.set(groups)
+    if permissions is not None:
+        user.user_permissions.set(permissions)
+    return user
 
 
 @transaction.atomic
@@ -58,14 +171,37 @@ def user_create_or_update(
     user.first_name = first_name
     user.last_name = last_name
     user.is_active = True
-    # Admins of the study also get the Django admin; superuser rights stay a separate decision.
-    user.is_staff = Role.ADMIN in roles
+    user.is_staff = _staff_by_roles(roles)
     user.set_password(password)
     user.save()
     user.groups.set([groups[role] for role in roles])
     return user
 
 
-def token_get_or_create(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+@transaction.atomic
+def token_get_or_create(*, user: User) -> Token:
+    """The user's API token (its string is the key), made now if they have none or theirs has
+    expired."""
+    token, created = Token.objects.select_for_update().get_or_create(user=user)
+    if not created and token_is_expired(token):
+        return token_regenerate(user=user)
+    return token
+
+
+@transaction.atomic
+def token_regenerate(*, user: User) -> Token:
+    """Replace the user's API token with a new one: the old one stops working at once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def token_revoke(*, token: Token) -> None:
+    """Its owner is done with this token (e.g. a script's last run, a laptop given away)."""
+    Token.objects.filter(pk=token.pk).delete()
+
+
+def tokens_revoke_for_user(*, user: User) -> int:
+    """Revoke every API token of the user; how many there were. Called whenever the user's
+    password changes or stops being usable, however that happens."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

@@ -4,26 +4,54 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from labeling.admin_mixins import ReadOnlyAdmin
+from labeling.guide.forms import form_add_service_errors
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
-from labeling.guide.selectors import guide_active_freeze
-from labeling.guide.services import distinction_note_save, guide_entry_save, guide_release
+from labeling.guide.services import (
+    GuideFrozen,
+    distinction_note_save,
+    distinction_note_validate,
+    guide_check_not_frozen,
+    guide_entry_save,
+    guide_entry_validate,
+    guide_release,
+)
 
 
 class RevisionCommentForm(forms.ModelForm):
+    """The admin saves through the services, in save_model, where an error can no longer be
+    shown: so the form asks the services' rules first and shows their messages."""
+
     revision_comment = forms.CharField(
         required=False, max_length=300, help_text="what changed and why (kept with the revision)"
     )
 
     def clean(self):
-        # Refuse in the form, with the freeze named, rather than fail inside save_model.
-        freeze = guide_active_freeze()
-        if freeze is not None:
-            raise forms.ValidationError(
-                f"The guide is frozen ({freeze.name}); release the freeze before editing."
-            )
-        return super().clean()
+        cleaned = super().clean()
+        try:
+            guide_check_not_frozen()
+            self.validate_with_service(cleaned)
+        except GuideFrozen as error:
+            raise forms.ValidationError(str(error)) from None
+        except ValidationError as error:
+            form_add_service_errors(self, error)
+        return cleaned
+
+    def validate_with_service(self, cleaned: dict) -> None:
+        raise NotImplementedError
+
+
+class GuideEntryAdminForm(RevisionCommentForm):
+    class Meta:
+        model = GuideEntry
+        fields = ["synset", "text"]
+
+    def validate_with_service(self, cleaned: dict) -> None:
+        synset = cleaned.get("synset") or getattr(self.instance, "synset", None)
+        if synset is not None:  # else the field already says it is required
+            guide_entry_validate(synset=synset, text=cleaned.get("text", ""))
 
 
 class ReadOnlyRevisionInline(admin.TabularInline):
@@ -59,7 +87,7 @@ def _sync(obj, saved) -> None:
 
 @admin.register(GuideEntry)
 class GuideEntryAdmin(admin.ModelAdmin):
-    form = RevisionCommentForm
+    form = GuideEntryAdminForm
     list_display = ["synset", "class_index", "updated_at", "updated_by", "revision_count"]
     list_filter = ["synset__group", "updated_at", "updated_by"]
     search_fields = ["synset__wnid", "synset__name", "synset__display_name", "text"]
@@ -94,21 +122,22 @@ class GuideEntryAdmin(admin.ModelAdmin):
         _sync(obj, saved)
 
 
-class DistinctionNoteForm(RevisionCommentForm):
+class DistinctionNoteAdminForm(RevisionCommentForm):
     class Meta:
         model = DistinctionNote
         fields = ["title", "text", "synsets"]
 
-    def clean_synsets(self):
-        synsets = self.cleaned_data["synsets"]
-        if len({synset.pk for synset in synsets}) < 2:
-            raise forms.ValidationError("Choose at least two classes that the note tells apart.")
-        return synsets
+    def validate_with_service(self, cleaned: dict) -> None:
+        distinction_note_validate(
+            title=cleaned.get("title", ""),
+            text=cleaned.get("text", ""),
+            synsets=cleaned.get("synsets", []),
+        )
 
 
 @admin.register(DistinctionNote)
 class DistinctionNoteAdmin(admin.ModelAdmin):
-    form = DistinctionNoteForm
+    form = DistinctionNoteAdminForm
     list_display = ["title", "class_list", "updated_at", "updated_by"]
     list_filter = ["synsets__group", "updated_at", "updated_by"]
     search_fields = ["title", "text", "synsets__wnid", "synsets__name"]
@@ -205,6 +234,10 @@ class GuideFreezeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release the selected freezes")
     def release(self, request, queryset):
-        for freeze in queryset.filter(released_at__isnull=True):
-            guide_release(freeze=freeze, by=request.user)
-            self.message_user(request, f"Released {freeze.name}.")
+        for freeze in queryset:
+            try:
+                guide_release(freeze=freeze, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{freeze.name}: {' '.join(error.messages)}", "warning")
+            else:
+                self.message_user(request, f"Released {freeze.name}.")

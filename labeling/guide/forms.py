@@ -1,24 +1,38 @@
-"""Forms of the guide pages. They only check input; saving goes through the services."""
+"""Forms of the guide pages. They check the shape of the input only: the services hold the rules
+and raise ValidationError, which `form_add_service_errors` puts on the form's fields."""
 
 from __future__ import annotations
 
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 
-from labeling.guide.documents import TITLE_MAX, text_normalize
-from labeling.taxonomy.models import Synset
+from labeling.guide.documents import text_normalize
+from labeling.guide.services import TEXT_MAX, TITLE_MAX
 from labeling.taxonomy.text import WNID_RE
 
-TEXT_MAX = 100_000  # far beyond any entry; keeps a pasted novel out of the guide and the preview
+
+def form_add_service_errors(
+    form: forms.BaseForm, error: ValidationError, *, fields: dict[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on the form: each message on the field it names (renamed
+    through `fields` where the form calls it otherwise), the rest above the form."""
+    fields = fields or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = fields.get(key, key)
+        form.add_error(field if field in form.fields else None, messages)
 
 
 class GuideTextForm(forms.Form):
     text = forms.CharField(
         required=False,
         strip=False,
-        max_length=TEXT_MAX,
-        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
+        # The browser's limit only helps the author; the service enforces it.
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true", "maxlength": TEXT_MAX}),
         help_text="Markdown. Link a class with [[n02094114]].",
     )
     comment = forms.CharField(
@@ -36,40 +50,34 @@ class GuideEntryForm(GuideTextForm):
 
 
 class DistinctionNoteForm(GuideTextForm):
-    title = forms.CharField(max_length=TITLE_MAX, help_text="e.g. Norwich vs Norfolk terrier: ears")
+    title = forms.CharField(
+        required=False,  # the service says what a title needs
+        widget=forms.TextInput(attrs={"maxlength": TITLE_MAX}),
+        help_text="e.g. Norwich vs Norfolk terrier: ears",
+    )
     wnids = forms.CharField(
         label="Classes",
+        required=False,
         help_text="the wnids of two or more classes, separated by commas or spaces",
         widget=forms.TextInput(attrs={"placeholder": "n02094114, n02094258"}),
     )
 
     field_order = ["title", "wnids", "text", "comment", "base_revision"]
 
-    def clean_title(self) -> str:
-        title = self.cleaned_data["title"]
-        if "\n" in title or "\r" in title:
-            raise forms.ValidationError("The title must be one line.")
-        return title
-
-    def clean_wnids(self) -> list[Synset]:
+    def clean_wnids(self) -> list[str]:
         wnids = list(dict.fromkeys(w for w in re.split(r"[,\s]+", self.cleaned_data["wnids"]) if w))
         malformed = [w for w in wnids if not WNID_RE.match(w)]
         if malformed:
             raise forms.ValidationError(
                 f"Not wnids (n + 8 digits): {', '.join(malformed)}.", code="malformed"
             )
-        found = {
-            synset.wnid: synset
-            for synset in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)
-        }
-        unknown = [w for w in wnids if w not in found]
-        if unknown:
-            raise forms.ValidationError(f"Not ImageNet classes: {', '.join(unknown)}.")
-        if len(found) < 2:
-            raise forms.ValidationError("A note compares at least two different classes.")
-        return [found[w] for w in wnids]
+        return wnids
 
 
 class GuideFreezeForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="e.g. the evaluation round it is frozen for")
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class GuideReleaseForm(forms.Form):
+    freeze_id = forms.IntegerField(min_value=1)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Case, CharField, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
 from labeling.guide.documents import FORMAT
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.rendering import class_names_for, markdown_render
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.selectors import classes_all
+from labeling.taxonomy.snapshot import class_search_index
 
-
-def guide_entry_get(*, synset: Synset) -> GuideEntry | None:
-    return GuideEntry.objects.select_related("updated_by").filter(synset=synset).first()
+if TYPE_CHECKING:
+    from labeling.taxonomy.search import SearchHit
 
 
 def guide_entry_history(*, synset: Synset) -> QuerySet[GuideRevision]:
@@ -39,9 +41,60 @@ def distinction_notes_for_class(*, synset: Synset) -> QuerySet[DistinctionNote]:
 
 # --- Lists and details ----------------------------------------------------------------------
 
+# A wnid or its start: `n01` lists the classes whose wnid begins so.
+_WNID_PREFIX = re.compile(r"n\d{1,8}")
+TEXT_MATCH = "the entry's text"  # what `matched` says of an entry found by its text alone
+
+
+def guide_class_matches(*, search: str) -> dict[str, str | None]:
+    """The classes a guide search finds, best first: wnid to the synonym it matched, where that
+    is not the class's display name (None otherwise). The class part of the search is the
+    class search (typos forgiven, synonyms, glosses); a wnid or its prefix lists those wnids."""
+    query = search.strip()
+    if not query:
+        return {}
+    if _WNID_PREFIX.fullmatch(query.lower()):
+        wnids = classes_all().filter(wnid__startswith=query.lower()).values_list("wnid", flat=True)
+        return dict.fromkeys(wnids)
+    return {
+        hit.record.wnid: _synonym_shown(hit)
+        for hit in class_search_index().search(query, CLASS_SEARCH_LIMIT)
+    }
+
+
+CLASS_SEARCH_LIMIT = 1000  # every class: the guide's lists say how many they leave out
+
+
+def _synonym_shown(hit: SearchHit) -> str | None:
+    """The name a hit matched, when a reader would not see why from the display name alone."""
+    if hit.match_kind in ("wnid", "index", "gloss"):
+        return None
+    if hit.matched.casefold() == hit.record.display_name.casefold():
+        return None
+    return hit.matched
+
+
+def _ranked(matches: dict[str, str | None], *, prefix: str = "") -> dict[str, Case | Value]:
+    """Annotations: `rank` (the class's place among the matches, after them if the class did
+    not match) and `matched` (the synonym it matched, else None)."""
+    field = f"{prefix}wnid"
+    rank = Case(
+        *(When(**{field: wnid}, then=Value(n)) for n, wnid in enumerate(matches)),
+        default=Value(len(matches)),
+        output_field=IntegerField(),
+    )
+    matched = Case(
+        *(When(**{field: wnid}, then=Value(name)) for wnid, name in matches.items() if name),
+        default=Value(None),
+        output_field=CharField(),
+    )
+    return {"rank": rank, "matched": matched}
+
 
 def guide_entries(*, group: str | None = None, search: str | None = None) -> QuerySet[GuideEntry]:
-    """Entries with some text, in class order, with their latest revision number."""
+    """Entries with some text and their latest revision number: in class order, or, with a
+    search, the entries of the classes it finds, best first, then those whose text has it
+    (annotated `rank` and `matched`, see `_ranked`; `matched` is TEXT_MATCH for the latter)."""
     entries = (
         GuideEntry.objects.exclude(text="")
         .select_related("synset", "updated_by")
@@ -50,8 +103,21 @@ def guide_entries(*, group: str | None = None, search: str | None = None) -> Que
     )
     if group:
         entries = entries.filter(synset__group=group)
-    if search:
-        entries = entries.filter(_synset_matches(search, prefix="synset__"))
+    if search and search.strip():
+        matches = guide_class_matches(search=search)
+        ranked = _ranked(matches, prefix="synset__")
+        entries = (
+            entries.filter(Q(synset__wnid__in=list(matches)) | Q(text__icontains=search.strip()))
+            .annotate(
+                rank=ranked["rank"],
+                matched=Case(
+                    When(~Q(synset__wnid__in=list(matches)), then=Value(TEXT_MATCH)),
+                    default=ranked["matched"],
+                    output_field=CharField(),
+                ),
+            )
+            .order_by("rank", "synset__class_index")
+        )
     return entries
 
 
@@ -65,13 +131,16 @@ def guide_entry_detail(*, synset: Synset) -> GuideEntry | None:
     )
 
 
-def guide_classes_without_entry(*, search: str, limit: int = 20) -> QuerySet[Synset]:
-    """Classes matching the search whose guide entry is missing or empty, to start one."""
+def guide_classes_without_entry(*, search: str) -> QuerySet[Synset]:
+    """Classes the search finds whose guide entry is missing or empty, to start one: best
+    first, annotated `rank` and `matched` (see `_ranked`)."""
+    matches = guide_class_matches(search=search)
     return (
         classes_all()
-        .filter(_synset_matches(search))
+        .filter(wnid__in=list(matches))
         .exclude(guide_entry__text__gt="")
-        .order_by("class_index")[:limit]
+        .annotate(**_ranked(matches))
+        .order_by("rank", "class_index")
     )
 
 
@@ -86,18 +155,16 @@ def distinction_notes(
     )
     if wnid:
         notes = notes.filter(synsets__wnid=wnid)
-    if search:
-        matching = Synset.objects.filter(_synset_matches(search)).values("pk")
-        notes = notes.filter(Q(title__icontains=search) | Q(synsets__in=matching)).distinct()
+    if search and search.strip():
+        query = search.strip()
+        classes = list(guide_class_matches(search=query))
+        about = DistinctionNote.objects.filter(synsets__wnid__in=classes).values("pk")
+        notes = notes.filter(Q(title__icontains=query) | Q(text__icontains=query) | Q(pk__in=about))
     return notes
 
 
 def distinction_note_get(*, note_id: int) -> DistinctionNote | None:
     return distinction_notes().filter(pk=note_id).first()
-
-
-def guide_revision_get(*, revisions: QuerySet[GuideRevision], number: int) -> GuideRevision | None:
-    return revisions.filter(number=number).first()
 
 
 def guide_for_class(*, synset: Synset) -> dict:
@@ -118,15 +185,6 @@ def guide_for_class(*, synset: Synset) -> dict:
 
 def _note_synsets() -> Prefetch:
     return Prefetch("synsets", queryset=Synset.objects.order_by("class_index", "wnid"))
-
-
-def _synset_matches(search: str, *, prefix: str = "") -> Q:
-    search = search.strip()
-    return (
-        Q(**{f"{prefix}display_name__icontains": search})
-        | Q(**{f"{prefix}search_text__icontains": search.lower()})
-        | Q(**{f"{prefix}wnid": search.lower()})
-    )
 
 
 # --- History --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from labeling.guide.documents import (
     FORMATS,
     GuideImportError,
     document_check,
+    document_rows,
+    document_where,
     document_wnids,
     json_write,
     markdown_write,
@@ -22,17 +24,24 @@ from labeling.guide.documents import (
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.selectors import guide_active_freeze, guide_document
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import classes_all
 
 __all__ = [
+    "TEXT_MAX",
+    "TITLE_MAX",
     "GuideFrozen",
     "GuideImportError",
     "ImportSummary",
     "distinction_note_save",
+    "distinction_note_validate",
+    "guide_check_not_frozen",
     "guide_entry_save",
+    "guide_entry_validate",
     "guide_export",
     "guide_freeze",
     "guide_import",
     "guide_release",
+    "guide_text_validate",
 ]
 
 # Key of the PostgreSQL advisory lock that orders saves and freezes (any constant will do, as long
@@ -70,13 +79,110 @@ def _guide_lock(*, exclusive: bool) -> None:
 
 def _ensure_not_frozen() -> None:
     _guide_lock(exclusive=False)
-    freeze = guide_active_freeze()
-    if freeze is not None:
-        raise GuideFrozen(freeze)
+    guide_check_not_frozen()
 
 
 def _next_number(revisions) -> int:
     return (revisions.aggregate(last=Max("number"))["last"] or 0) + 1
+
+
+# --- The rules every way of writing goes through ---------------------------------------------
+# The page forms, the API serializers, the admin and the import only check the shape of what
+# they were sent; these raise Django's ValidationError, keyed by field, and every surface shows
+# the message as is.
+
+TEXT_MAX = 100_000  # far beyond any real entry; keeps a pasted novel out of the guide
+TITLE_MAX = 300  # the model's column
+
+
+def _text_errors(text: str) -> dict[str, str]:
+    if len(text) > TEXT_MAX:
+        return {
+            "text": f"The text is {len(text):,} characters long; the guide takes at most "
+            f"{TEXT_MAX:,}."
+        }
+    if not _storable(text):
+        return {"text": UNSTORABLE}
+    return {}
+
+
+UNSTORABLE = "The text contains a NUL character or an unpaired surrogate, which cannot be stored."
+
+
+def _storable(text: str) -> bool:
+    # A JSON file can carry both; the database would refuse them with an error, not a message.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def guide_text_validate(*, text: str) -> None:
+    """Raise ValidationError if the guide would not take this text (as an entry's or a note's);
+    the editor's preview renders nothing longer either."""
+    errors = _text_errors(text)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _not_classes(wnids: Iterable[str]) -> str:
+    return f"Not ImageNet classes: {', '.join(wnids)}."
+
+
+def _classes_by_wnid(wnids: Iterable[str]) -> dict[str, Synset]:
+    return {synset.wnid: synset for synset in classes_all().filter(wnid__in=set(wnids))}
+
+
+def guide_entry_validate(*, synset: Synset, text: str) -> None:
+    """Raise ValidationError if this text may not be the class's entry."""
+    errors = _text_errors(text)
+    if synset.class_index is None:
+        errors["synset"] = _not_classes([synset.wnid])
+    if errors:
+        raise ValidationError(errors)
+
+
+def distinction_note_validate(
+    *,
+    title: str,
+    text: str,
+    synsets: Iterable[Synset | str],
+    known: dict[str, Synset] | None = None,
+) -> tuple[str, list[Synset]]:
+    """The note's title (stripped) and its distinct classes in the given order, or
+    ValidationError: a title of one line, a text within the limit, at least two distinct
+    ImageNet classes. `synsets` are Synset rows or wnids; `known` (wnid to class) spares the
+    lookup when the caller has them all."""
+    errors = _text_errors(text)
+    title = title.strip()
+    if not title:
+        errors["title"] = "A distinction note needs a title."
+    elif "\n" in title or "\r" in title:
+        errors["title"] = "The title must be one line."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"The title is longer than {TITLE_MAX} characters."
+    elif not _storable(title):
+        errors["title"] = UNSTORABLE.replace("text", "title")
+    wnids = list(dict.fromkeys(s if isinstance(s, str) else s.wnid for s in synsets))
+    classes = known if known is not None else _classes_by_wnid(wnids)
+    unknown = [wnid for wnid in wnids if wnid not in classes]
+    if unknown:
+        errors["synsets"] = _not_classes(unknown)
+    elif len(wnids) < 2:
+        errors["synsets"] = "A distinction note compares at least two different classes."
+    if errors:
+        raise ValidationError(errors)
+    return title, [classes[wnid] for wnid in wnids]
+
+
+def guide_check_not_frozen() -> None:
+    """Raise GuideFrozen while a freeze is active (for a form to refuse before saving)."""
+    freeze = guide_active_freeze()
+    if freeze is not None:
+        raise GuideFrozen(freeze)
 
 
 @transaction.atomic
@@ -86,8 +192,10 @@ def guide_entry_save(
     """Set the guide text of a class, creating its entry if missing.
 
     A save that changes the text adds revision n+1; saving the same text again adds nothing.
-    Raises GuideFrozen while the guide is frozen.
+    Raises ValidationError for a text the guide does not take (see `guide_entry_validate`) and
+    GuideFrozen while the guide is frozen.
     """
+    guide_entry_validate(synset=synset, text=text)
     _ensure_not_frozen()
     GuideEntry.objects.get_or_create(synset=synset)
     # Lock the entry: two annotators saving at once must not both take the same number.
@@ -113,25 +221,19 @@ def distinction_note_save(
     note: DistinctionNote | None = None,
     title: str,
     text: str,
-    synsets: Iterable[Synset],
+    synsets: Iterable[Synset | str],
     author: AbstractBaseUser | None,
     comment: str = "",
 ) -> DistinctionNote:
     """Create a note on telling confusable classes apart (`note=None`) or change one.
 
-    A note is about at least two distinct synsets. Any change (title, text or synsets) adds a
-    revision; saving the same content again adds nothing. Raises GuideFrozen while the guide is
-    frozen.
+    `synsets` are the classes it tells apart, as Synset rows or wnids. Any change (title, text
+    or classes) adds a revision; saving the same content again adds nothing. Raises
+    ValidationError for a note the guide does not take (see `distinction_note_validate`) and
+    GuideFrozen while the guide is frozen.
     """
+    title, synset_list = distinction_note_validate(title=title, text=text, synsets=synsets)
     _ensure_not_frozen()
-    title = title.strip()
-    if not title:
-        raise ValidationError({"title": "A distinction note needs a title."})
-    synset_list = list({synset.pk: synset for synset in synsets}.values())
-    if len(synset_list) < 2:
-        raise ValidationError(
-            {"synsets": "A distinction note compares at least two different classes."}
-        )
     new_ids = {synset.pk for synset in synset_list}
 
     if note is None:
@@ -250,10 +352,8 @@ def guide_import(
     missing from it are deleted, so the guide ends up exactly as the document says.
     """
     _ensure_not_frozen()
-    synsets = {s.wnid: s for s in Synset.objects.filter(wnid__in=document_wnids(document))}
-    problems = document_check(
-        document, classes={wnid: synset.class_index for wnid, synset in synsets.items()}
-    )
+    classes = _classes_by_wnid(document_wnids(document))
+    problems = document_check(document) + _document_rule_problems(document, classes)
     if problems:
         raise GuideImportError(problems)
 
@@ -268,7 +368,7 @@ def guide_import(
             summary.entries_unchanged += 1
             continue
         guide_entry_save(
-            synset=synsets[row["wnid"]], text=row["text"], author=author, comment=comment
+            synset=classes[row["wnid"]], text=row["text"], author=author, comment=comment
         )
         if old_text:
             summary.entries_updated += 1
@@ -288,7 +388,7 @@ def guide_import(
     for row in document.get("notes", []):
         title = row["title"].strip()
         note = by_title.get(title)
-        wanted = [synsets[wnid] for wnid in row["wnids"]]
+        wanted = [classes[wnid] for wnid in row["wnids"]]
         if note is not None:
             matched.add(note.pk)
             same_classes = {s.pk for s in note.synsets.all()} == {s.pk for s in wanted}
@@ -309,6 +409,36 @@ def guide_import(
         summary.notes_deleted = stale.count()
         stale.delete()
     return summary
+
+
+def _document_rule_problems(document: dict, classes: dict[str, Synset]) -> list[str]:
+    """What the rules say about each well-formed entry and note of a document (document_check
+    reports the others), each message as the save would raise it, after where it is."""
+    problems: list[str] = []
+
+    def add(where: str, error: ValidationError) -> None:
+        problems.extend(f"{where}: {message}" for message in error.messages)
+
+    for index, row in enumerate(document_rows(document, "entries")):
+        if row is None:
+            continue
+        synset = classes.get(row["wnid"])
+        try:
+            if synset is None:
+                raise ValidationError({"synset": _not_classes([row["wnid"]])})
+            guide_entry_validate(synset=synset, text=row["text"])
+        except ValidationError as error:
+            add(document_where("entries", index, row), error)
+    for index, row in enumerate(document_rows(document, "notes")):
+        if row is None:
+            continue
+        try:
+            distinction_note_validate(
+                title=row["title"], text=row["text"], synsets=row["wnids"], known=classes
+            )
+        except ValidationError as error:
+            add(document_where("notes", index, row), error)
+    return problems
 
 
 def guide_export(*, fmt: str) -> str:

@@ -7,16 +7,24 @@ admins freeze it for an evaluation round. While it is frozen the edit pages show
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, user_roles
-from labeling.guide.forms import TEXT_MAX, DistinctionNoteForm, GuideEntryForm, GuideFreezeForm
-from labeling.guide.models import GuideFreeze, GuideRevision
-from labeling.guide.rendering import markdown_render
+from labeling.guide.forms import (
+    DistinctionNoteForm,
+    GuideEntryForm,
+    GuideFreezeForm,
+    GuideReleaseForm,
+    form_add_service_errors,
+)
+from labeling.guide.models import GuideRevision
+from labeling.guide.rendering import class_names_for, markdown_render, markdown_to_safe_html
 from labeling.guide.selectors import (
     distinction_note_get,
     distinction_note_history,
@@ -27,6 +35,7 @@ from labeling.guide.selectors import (
     guide_entry_detail,
     guide_entry_history,
     guide_for_class,
+    guide_freeze_get,
     guide_freezes,
     guide_revision_diff,
 )
@@ -36,8 +45,10 @@ from labeling.guide.services import (
     guide_entry_save,
     guide_freeze,
     guide_release,
+    guide_text_validate,
 )
-from labeling.taxonomy.models import ClassGroup, Synset
+from labeling.taxonomy.models import ClassGroup
+from labeling.taxonomy.selectors import class_get_or_404
 
 READERS = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
 EDITORS = (Role.ANNOTATOR, Role.ADMIN)
@@ -47,10 +58,6 @@ def _can_edit(request: HttpRequest) -> bool:
     return bool(user_roles(request.user) & set(EDITORS))
 
 
-def _class_or_404(wnid: str) -> Synset:
-    return get_object_or_404(Synset, wnid=wnid, class_index__isnull=False)
-
-
 def _note_or_404(pk: int):
     note = distinction_note_get(note_id=pk)
     if note is None:
@@ -58,13 +65,36 @@ def _note_or_404(pk: int):
     return note
 
 
+SEARCH_SHOWN = 50  # entries a search lists at most; the page says how many it leaves out
+UNWRITTEN_SHOWN = 20  # classes without an entry a search offers to write
+
+
+def _first(items: QuerySet, limit: int) -> tuple[list, int]:
+    """The first `limit` items and how many there are in all."""
+    shown = list(items[:limit])
+    return shown, (len(shown) if len(shown) < limit else items.count())
+
+
 @role_required(*READERS)
 def index(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:200]
     group = request.GET.get("group", "")
     if group not in ClassGroup.values:
         group = ""
     can_edit = _can_edit(request)
+    # The list needs no entry's text (up to 100,000 characters each).
+    entries = guide_entries(search=query or None, group=group or None).defer("text")
+    if query:
+        shown, total = _first(entries, SEARCH_SHOWN)
+    else:
+        shown = list(entries)
+        total = len(shown)
+    unwritten, unwritten_total = (
+        _first(guide_classes_without_entry(search=query), UNWRITTEN_SHOWN)
+        if query and can_edit
+        else ([], 0)
+    )
+    notes = list(distinction_notes(search=query or None).defer("text"))
     return render(
         request,
         "guide/index.html",
@@ -72,9 +102,11 @@ def index(request: HttpRequest) -> HttpResponse:
             "query": query,
             "group": group,
             "groups": ClassGroup.choices,
-            "entries": guide_entries(search=query or None, group=group or None),
-            "notes": distinction_notes(search=query or None),
-            "unwritten": guide_classes_without_entry(search=query) if query and can_edit else [],
+            "entries": shown,
+            "entries_total": total,
+            "notes": notes,
+            "unwritten": unwritten,
+            "unwritten_total": unwritten_total,
             "can_edit": can_edit,
             "freeze": guide_active_freeze(),
         },
@@ -86,7 +118,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @role_required(*READERS)
 def entry_detail(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     return render(
         request,
         "guide/entry_detail.html",
@@ -102,7 +134,7 @@ def entry_detail(request: HttpRequest, wnid: str) -> HttpResponse:
 @role_required(*EDITORS)
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     entry = guide_entry_detail(synset=synset)
     current = (entry.revision or 0) if entry else 0
     context = {"synset": synset, "entry": entry, "freeze": guide_active_freeze()}
@@ -122,8 +154,11 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
                 return _frozen_page(
                     request, "guide/entry_edit.html", {**context, "freeze": error.freeze}
                 )
-            messages.success(request, f"Saved the guide entry for {synset.display_name}.")
-            return redirect("guide:entry", wnid=synset.wnid)
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+            else:
+                messages.success(request, f"Saved the guide entry for {synset.display_name}.")
+                return redirect("guide:entry", wnid=synset.wnid)
     else:
         form = GuideEntryForm(
             initial={"text": entry.text if entry else "", "base_revision": current}
@@ -133,7 +168,7 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
 
 @role_required(*READERS)
 def entry_history(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = _class_or_404(wnid)
+    synset = class_get_or_404(wnid=wnid)
     return _history(
         request,
         revisions=guide_entry_history(synset=synset),
@@ -190,8 +225,11 @@ def _note_form(request: HttpRequest, *, note) -> HttpResponse:
                 return _frozen_page(
                     request, "guide/note_form.html", {**context, "freeze": error.freeze}
                 )
-            messages.success(request, f"Saved the note “{saved.title}”.")
-            return redirect("guide:note", pk=saved.pk)
+            except ValidationError as error:
+                form_add_service_errors(form, error, fields={"synsets": "wnids"})
+            else:
+                messages.success(request, f"Saved the note “{saved.title}”.")
+                return redirect("guide:note", pk=saved.pk)
     elif note is not None:
         form = DistinctionNoteForm(
             initial={
@@ -225,8 +263,14 @@ def note_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _editor_context(form) -> dict:
-    # The preview starts rendered, so it is right before any typing (and without JavaScript).
-    return {"form": form, "preview_html": markdown_render(form["text"].value() or "")}
+    # The preview starts rendered, so it is right before any typing (and without JavaScript);
+    # a text the guide refuses is not rendered (the form shows why).
+    text = form["text"].value() or ""
+    try:
+        guide_text_validate(text=text)
+    except ValidationError:
+        return {"form": form, "preview_html": ""}
+    return {"form": form, "preview_html": markdown_render(text)}
 
 
 def _frozen_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -301,9 +345,12 @@ def _history(
 def preview(request: HttpRequest) -> JsonResponse:
     """The editor's live preview: the same safe rendering a saved text gets."""
     text = request.POST.get("text", "")
-    if len(text) > TEXT_MAX:
-        return JsonResponse({"detail": f"Longer than {TEXT_MAX} characters."}, status=400)
-    return JsonResponse({"html": markdown_render(text)})
+    try:
+        guide_text_validate(text=text)
+    except ValidationError as error:
+        return JsonResponse({"detail": " ".join(error.messages)}, status=400)
+    # Not cached: every keystroke's text would push saved revisions out of the cache.
+    return JsonResponse({"html": markdown_to_safe_html(text, class_names=class_names_for([text]))})
 
 
 # --- Freezing -------------------------------------------------------------------------------
@@ -318,12 +365,25 @@ def freeze(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "release":
-            target = get_object_or_404(GuideFreeze, pk=request.POST.get("freeze_id") or 0)
-            if target.is_active:
-                guide_release(freeze=target, by=request.user)
-                messages.success(request, f"Released “{target.name}”: the guide can change again.")
-            return redirect("guide:freeze")
-        if action == "freeze":
+            release = GuideReleaseForm(request.POST)
+            if not release.is_valid():
+                messages.error(request, "No freeze to release: the freeze id must be a number.")
+                status = 400
+            else:
+                target = guide_freeze_get(freeze_id=release.cleaned_data["freeze_id"])
+                if target is None:
+                    raise Http404("No such freeze.")
+                try:
+                    guide_release(freeze=target, by=request.user)
+                except ValidationError as error:
+                    messages.error(request, " ".join(error.messages))
+                    status = 400
+                else:
+                    messages.success(
+                        request, f"Released “{target.name}”: the guide can change again."
+                    )
+                    return redirect("guide:freeze")
+        elif action == "freeze":
             form = GuideFreezeForm(request.POST)
             if form.is_valid():
                 try:
@@ -335,11 +395,17 @@ def freeze(request: HttpRequest) -> HttpResponse:
                 except GuideFrozen as error:
                     messages.error(request, str(error))
                     status = 409
+                except ValidationError as error:
+                    form_add_service_errors(form, error)
+                    status = 400
                 else:
                     messages.success(request, f"Froze the guide as “{frozen.name}”.")
                     return redirect("guide:freeze")
+            else:
+                status = 400
         else:
-            return HttpResponse("Unknown action.", status=400)
+            messages.error(request, "Unknown action: freeze or release the guide.")
+            status = 400
     return render(
         request,
         "guide/freeze.html",

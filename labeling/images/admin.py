@@ -1,7 +1,8 @@
 """Admin for image sources, images and reference images.
 
 New images and reference images go through the services (checks, SHA-256, storage path, thumbnail);
-the admin's add forms take an upload and call them. Files themselves are never edited here.
+the admin's add forms take an upload and call them. Files themselves are never edited here, and
+shown only through the role-checked file views under /files/ (MEDIA_URL is never served).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from labeling.images.selectors import reference_count_for_class
@@ -78,22 +82,67 @@ class ImageAddForm(forms.ModelForm):
         pass
 
 
-class SizeColumnMixin:
+class PictureMixin:
+    """Size and picture of an image or a reference image: a small thumbnail in the list, a larger
+    one on the change page, each linking the full file, all through the file views under /files/
+    (a FileField shown as it is would link MEDIA_URL, which is never served)."""
+
+    file_url_name: str
+    thumbnail_url_name: str
+    LIST_SIZE = 64
+    PAGE_SIZE = 256
+
+    def file_view_args(self, obj) -> list:
+        raise NotImplementedError
+
     @admin.display(description="size")
     def size(self, obj) -> str:
         return f"{obj.width} x {obj.height}"
 
+    @admin.display(description="picture")
+    def thumbnail_column(self, obj) -> SafeString:
+        return self._picture(obj, box=self.LIST_SIZE)
+
+    @admin.display(description="picture")
+    def picture(self, obj) -> SafeString:
+        return self._picture(obj, box=self.PAGE_SIZE)
+
+    @admin.display(description="file")
+    def file_link(self, obj) -> SafeString:
+        return format_html(
+            '<a href="{}">full size, {} x {}</a> <span class="help">stored as {}</span>',
+            reverse(self.file_url_name, args=self.file_view_args(obj)),
+            obj.width,
+            obj.height,
+            obj.file.name,
+        )
+
+    def _picture(self, obj, *, box: int) -> SafeString:
+        # The thumbnail view makes a missing thumbnail on the spot; width and height keep the
+        # list from jumping while pictures load.
+        scale = min(1.0, box / max(obj.width, obj.height))
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" width="{}" height="{}" loading="lazy"></a>',
+            reverse(self.file_url_name, args=self.file_view_args(obj)),
+            reverse(self.thumbnail_url_name, args=self.file_view_args(obj)),
+            f"picture of {obj}",
+            max(1, round(obj.width * scale)),
+            max(1, round(obj.height * scale)),
+        )
+
 
 @admin.register(Image)
-class ImageAdmin(SizeColumnMixin, admin.ModelAdmin):
+class ImageAdmin(PictureMixin, admin.ModelAdmin):
+    file_url_name = "images:image-file"
+    thumbnail_url_name = "images:image-thumbnail"
     list_display = [
         "public_id",
+        "thumbnail_column",
         "source",
         "original_name",
         "original_label",
         "size",
         "problematic",
-        "has_thumbnail",
     ]
     list_filter = ["source", "problematic", "original_label__group"]
     search_fields = [
@@ -107,15 +156,16 @@ class ImageAdmin(SizeColumnMixin, admin.ModelAdmin):
     list_select_related = ["source", "original_label"]
     readonly_fields = [
         "public_id",
+        "picture",
         "sha256",
         "width",
         "height",
-        "file",
-        "thumbnail",
+        "file_link",
         "created_at",
     ]
     fields = [
         "public_id",
+        "picture",
         "source",
         "original_name",
         "original_label",
@@ -124,8 +174,7 @@ class ImageAdmin(SizeColumnMixin, admin.ModelAdmin):
         "width",
         "height",
         "sha256",
-        "file",
-        "thumbnail",
+        "file_link",
         "created_at",
     ]
     actions = ["mark_problematic", "clear_problematic", "make_thumbnails"]
@@ -164,9 +213,8 @@ class ImageAdmin(SizeColumnMixin, admin.ModelAdmin):
         # The admin goes on with `obj` (log entry, redirect): make it the stored row.
         obj.__dict__.update(created.__dict__)
 
-    @admin.display(boolean=True, description="thumbnail")
-    def has_thumbnail(self, obj: Image) -> bool:
-        return bool(obj.thumbnail)
+    def file_view_args(self, obj: Image) -> list:
+        return [obj.public_id]
 
     @admin.action(description="Mark selected images problematic (excluded from scoring)")
     def mark_problematic(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
@@ -238,19 +286,28 @@ class ReferenceAddForm(forms.ModelForm):
 
 
 @admin.register(ReferenceImage)
-class ReferenceImageAdmin(SizeColumnMixin, admin.ModelAdmin):
-    list_display = ["__str__", "synset", "position", "original_name", "size", "has_thumbnail"]
+class ReferenceImageAdmin(PictureMixin, admin.ModelAdmin):
+    file_url_name = "images:reference-file"
+    thumbnail_url_name = "images:reference-thumbnail"
+    list_display = [
+        "__str__",
+        "thumbnail_column",
+        "synset",
+        "position",
+        "original_name",
+        "size",
+    ]
     list_filter = ["synset__group"]
     search_fields = ["synset__wnid", "synset__name", "original_name", "sha256"]
     autocomplete_fields = ["synset"]
     list_select_related = ["synset"]
     ordering = ["synset__class_index", "position"]
     readonly_fields = [
+        "picture",
         "sha256",
         "width",
         "height",
-        "file",
-        "thumbnail",
+        "file_link",
         "thumbnail_width",
         "thumbnail_height",
         "created_at",
@@ -285,9 +342,8 @@ class ReferenceImageAdmin(SizeColumnMixin, admin.ModelAdmin):
         )
         obj.__dict__.update(created.__dict__)
 
-    @admin.display(boolean=True, description="thumbnail")
-    def has_thumbnail(self, obj: ReferenceImage) -> bool:
-        return bool(obj.thumbnail)
+    def file_view_args(self, obj: ReferenceImage) -> list:
+        return [obj.pk]
 
     @admin.action(description="Make missing thumbnails now")
     def make_thumbnails(self, request: HttpRequest, queryset: QuerySet[ReferenceImage]) -> None:

@@ -1,12 +1,10 @@
-"""Batch imports of images and reference images from folders, and the report every import gives.
+"""Imports of images to label and of reference images, from folders in the datasets' layouts.
 
-Every import runs in two phases. First each input is checked (every image is decoded) and every
-problem is collected with its file and line. Then, unless the batch is rejected, the good inputs
-are written in one transaction. By default one problem rejects the whole batch and nothing is
-written; with `skip_bad` the good inputs are written and the bad ones listed. `dry_run` checks
-everything and writes nothing. Inputs already stored are skipped, so a re-run changes nothing.
-
-The report types here are shared by the other imports (predictions, annotations).
+Each import follows the rules of labeling.importing (check everything, then write in one
+transaction; reject the batch on a problem unless `skip_bad`; skip what is stored). Here: reading
+the folder layouts (ImageNet val with a labels CSV, `<wnid>/<file>`, ImageNetV2's release layout,
+the train layout for references), decoding every file in a process pool, and storing the images
+with their thumbnails, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -14,24 +12,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from itertools import islice
-from multiprocessing import get_context
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
 
 from labeling.images.models import DatasetKind, Image, ImageSource, ReferenceImage
 from labeling.images.services import (
@@ -45,138 +36,14 @@ from labeling.images.services import (
     reference_image_create,
     thumbnail_render,
 )
+from labeling.importing.batch import Progress, StoredFiles, chunked, no_progress, write_batch
+from labeling.importing.parallel import make_pool, pool_map
+from labeling.importing.report import ImportReport, unknown_wnid
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.text import WNID_RE
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 SHA1_RE = re.compile(r"^[0-9a-fA-F]{40}$")
-# Beyond this many problems only the count grows: a wholly malformed 3-million-row file must not
-# exhaust memory just listing itself.
-MAX_LISTED = 100_000
-
-
-# --- Reports ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong (or was skipped) where: `line` is None for a whole file."""
-
-    file: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.reason}"
-
-
-@dataclass
-class ImportReport:
-    """The outcome of one import batch; see the module docstring for the rules."""
-
-    what: str  # "images", "prediction rows", …
-    dry_run: bool = False
-    skip_bad: bool = False
-    imported: int = 0  # written (or, in a dry run, that would be written)
-    skipped_duplicate: int = 0
-    rejected: list[Problem] = field(default_factory=list)
-    rejected_count: int = 0  # may exceed len(rejected): see MAX_LISTED
-    duplicates: list[Problem] = field(default_factory=list)
-    details: dict[str, object] = field(default_factory=dict)  # import-specific counts
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
-
-    def reject(self, file: str | Path, line: int | None, reason: str) -> None:
-        self.rejected_count += 1
-        if len(self.rejected) < MAX_LISTED:
-            self.rejected.append(Problem(str(file), line, reason))
-
-    def skip_duplicate(self, file: str | Path, line: int | None, reason: str) -> None:
-        self.skipped_duplicate += 1
-        if len(self.duplicates) < MAX_LISTED:
-            self.duplicates.append(Problem(str(file), line, reason))
-
-    def replace_with(self, other: ImportReport) -> None:
-        """Take over everything `other` reports (e.g. a second attempt's)."""
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(other, name))
-
-    @property
-    def batch_rejected(self) -> bool:
-        """True when problems stop the batch: then nothing is (or was) written."""
-        return self.rejected_count > 0 and not self.skip_bad
-
-    def summary(self) -> str:
-        if self.batch_rejected:
-            verb = "rejected: nothing was written"
-            imported = f"{self.imported:,} would have been imported"
-        elif self.dry_run:
-            verb = "dry run: nothing was written"
-            imported = f"{self.imported:,} would be imported"
-        else:
-            verb = "done"
-            imported = f"{self.imported:,} imported"
-        parts = [
-            imported,
-            f"{self.skipped_duplicate:,} skipped as duplicate",
-            f"{self.rejected_count:,} rejected",
-        ]
-        extra = "".join(f"; {key}: {value}" for key, value in self.details.items())
-        return f"{self.what}: {verb}. {', '.join(parts)}{extra}"
-
-
-class BatchRejected(Exception):
-    """Raised inside the batch's transaction to roll it back; carries the report."""
-
-    def __init__(self, report: ImportReport):
-        super().__init__(report.summary())
-        self.report = report
-
-
-# --- Progress and parallel work ---------------------------------------------------------------
-
-Progress = Callable[..., Iterable]
-
-
-def no_progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterable[T]:
-    return iterable
-
-
-def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(iterable)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-# Below this many files a process pool costs more than it saves.
-PARALLEL_MIN_ITEMS = 32
-
-
-def worker_count() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def make_pool(items: int, workers: int | None) -> Executor | None:
-    """A process pool for decoding, or None to work in-process.
-
-    Processes, not threads: decoding and hashing are CPU-bound, and image_inspect changes the
-    process-wide warning filters, which is not thread-safe. Forked workers inherit the settings
-    (also a test's overrides) and never touch the database.
-    """
-    workers = worker_count() if workers is None else workers
-    if workers < 2 or items < PARALLEL_MIN_ITEMS:
-        return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
-
-
-def pool_map(pool: Executor | None, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-    if pool is None:
-        return map(func, items)
-    return pool.map(func, items, chunksize=8)
 
 
 @dataclass(frozen=True)
@@ -206,117 +73,7 @@ def thumbnail_for_path(path: Path) -> tuple[bytes, int, int] | None:
         return None
 
 
-class StoredFiles:
-    """Files written during a batch, deleted again if the batch's transaction rolls back."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def add(self, *names: str) -> None:
-        self.names.extend(name for name in names if name)
-
-    def delete_all(self) -> None:
-        for name in self.names:
-            try:
-                default_storage.delete(name)
-            except OSError:
-                logger.warning("could not delete %s after a rolled-back import", name)
-        self.names.clear()
-
-
-def write_batch(report: ImportReport, write: Callable[[StoredFiles], None]) -> ImportReport:
-    """Run `write` in one transaction unless the batch is rejected or a dry run.
-
-    `write` may add problems (e.g. a file that changed since it was checked); if that rejects the
-    batch, everything is rolled back and the files it stored are deleted.
-    """
-    if report.batch_rejected or report.dry_run:
-        return report
-    files = StoredFiles()
-    try:
-        with transaction.atomic():
-            started = time.perf_counter()
-            write(files)
-            report.timings["store"] = time.perf_counter() - started
-            if report.batch_rejected:
-                raise BatchRejected(report)
-            started = time.perf_counter()
-        # On commit the services schedule their (per-image) tasks: here they find work done.
-        report.timings["commit"] = time.perf_counter() - started
-    except BatchRejected:
-        files.delete_all()
-    except BaseException:
-        files.delete_all()
-        raise
-    return report
-
-
-# --- Bulk loading on PostgreSQL ----------------------------------------------------------------
-
-
-@contextmanager
-def postgres_bulk_load(cursor, table: str) -> Iterator[None]:
-    """Load many rows into `table` without its indexes and constraints, then make them again.
-
-    As PostgreSQL's manual advises for populating a table ("Populating a Database"): per-row
-    index insertions and foreign-key triggers cost far more than sorted index builds and one
-    set-based check per foreign key. The unique, primary key (unless another table refers to
-    it) and foreign key constraints and every index are dropped on entry and made again, under
-    their own names, on a normal exit; the check constraints stay. Run it inside a transaction:
-    on an error the rollback restores everything. Holds an exclusive lock on the table until the
-    transaction ends. Making a unique constraint again raises UniqueViolation if the load brought
-    duplicates.
-
-    `cursor` is a raw psycopg2 cursor.
-    """
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    # Dropping a foreign key alters the table it refers to too, which PostgreSQL refuses while
-    # deferred checks of earlier writes are pending: run them now (as Django's own
-    # check_constraints does), and defer again.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass)", [table]
-    )
-    kinds = ["u", "f"] if cursor.fetchone()[0] else ["p", "u", "f"]
-    cursor.execute(
-        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype::text = ANY(%s) ORDER BY conname",
-        [table, kinds],
-    )
-    order = {"p": 0, "u": 1, "f": 2}
-    constraints = sorted(cursor.fetchall(), key=lambda row: order[row[1]])
-    cursor.execute(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid "
-        "AND k.conindid = i.indexrelid AND k.contype::text = ANY(%s)) ORDER BY c.relname",
-        [table, ["p", "u", "x"]],
-    )
-    indexes = cursor.fetchall()  # those of constraints come and go with their constraint
-    for name, _, _ in reversed(constraints):
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, definition in indexes:
-        cursor.execute(definition)
-    for name, _, definition in constraints:
-        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-
-
 # --- Reading folders --------------------------------------------------------------------------
-
-
-def classes_by_wnid() -> dict[str, Synset]:
-    """The 1000 classes by wnid, loaded once per batch."""
-    return {synset.wnid: synset for synset in Synset.objects.filter(class_index__isnull=False)}
-
-
-def unknown_wnid(wnid: str) -> str:
-    if not WNID_RE.match(wnid):
-        return f"{wnid!r} is not a wnid (n + 8 digits)"
-    return f"unknown wnid {wnid}: not one of the 1000 ImageNet classes"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from labeling.accounts.roles import Role, user_roles
-from labeling.images.models import Image, ImageSource, ReferenceImage
+from labeling.images.models import Image, ReferenceImage
+from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
 
@@ -14,18 +15,6 @@ def image_get_by_public_id(*, public_id: str) -> Image | None:
     return (
         Image.objects.select_related("source", "original_label").filter(public_id=public_id).first()
     )
-
-
-def image_get_by_sha256(*, sha256: str) -> Image | None:
-    return Image.objects.select_related("source").filter(sha256=sha256.lower()).first()
-
-
-def image_source_get(*, slug: str) -> ImageSource | None:
-    return ImageSource.objects.filter(slug=slug).first()
-
-
-def images_without_thumbnail() -> QuerySet[Image]:
-    return Image.objects.filter(thumbnail="")
 
 
 def references_for_class(*, synset: Synset, limit: int | None = None) -> QuerySet[ReferenceImage]:
@@ -81,8 +70,7 @@ def image_resolve_names(*, names, batch_size: int = 2000) -> dict[str, int]:
     wanted = list(dict.fromkeys(names))
     found: dict[str, int] = {}
     ambiguous: set[str] = set()
-    for start in range(0, len(wanted), batch_size):
-        chunk = wanted[start : start + batch_size]
+    for chunk in chunked(wanted, batch_size):
         lookup = set(chunk) | {name.lower() for name in chunk if _is_sha1(name)}
         for name, image_id in Image.objects.filter(original_name__in=lookup).values_list(
             "original_name", "id"

@@ -17,6 +17,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
 from labeling.images.models import BUILTIN_SOURCES, Image, ImageSource, ReferenceImage
+from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
 logger = logging.getLogger(__name__)
@@ -414,12 +415,11 @@ def images_mark_problematic(*, image_ids, reason: str) -> int:
     reason = reason.strip()
     if not reason:
         raise ValidationError("Say why the images are problematic.")
-    image_ids = list(image_ids)
     marked = 0
-    for start in range(0, len(image_ids), 5000):  # SQLite takes at most 32,766 parameters
-        marked += Image.objects.filter(
-            pk__in=image_ids[start : start + 5000], problematic=False
-        ).update(problematic=True, problematic_reason=reason)
+    for chunk in chunked(image_ids, 5000):  # SQLite takes at most 32,766 parameters
+        marked += Image.objects.filter(pk__in=chunk, problematic=False).update(
+            problematic=True, problematic_reason=reason
+        )
     return marked
 
 

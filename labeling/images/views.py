@@ -19,9 +19,9 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from labeling.accounts.authentication import ExpiringTokenAuthentication
 from labeling.accounts.roles import user_roles
 from labeling.images.copies import annotator_copy_create
 from labeling.images.models import Image, ReferenceImage
@@ -74,7 +74,7 @@ def _token_user(request: HttpRequest) -> AbstractBaseUser | None:
     """The user of an `Authorization: Token …` header: the API hands out these files' URLs, so
     its clients (researchers' scripts) must be able to follow them. None if absent or invalid."""
     try:
-        authenticated = TokenAuthentication().authenticate(request)
+        authenticated = ExpiringTokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     return authenticated[0] if authenticated else None

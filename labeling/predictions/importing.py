@@ -35,19 +35,13 @@ from typing import IO
 from django.db import connection, transaction
 from psycopg2 import errors as psycopg2_errors
 
-from labeling.images.importing import (
-    MAX_LISTED,
-    BatchRejected,
-    ImportReport,
-    Progress,
-    no_progress,
-    postgres_bulk_load,
-    unknown_wnid,
-)
 from labeling.images.selectors import image_name_index
+from labeling.importing.batch import Progress, no_progress
+from labeling.importing.postgres import postgres_bulk_load
+from labeling.importing.report import MAX_LISTED, BatchRejected, ImportReport, unknown_wnid
 from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create
-from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import classes_by_wnid
 
 PREDICTIONS = ModelPrediction._meta.db_table
 COLUMNS = "model_id, image_id, synset_id, rank, score"
@@ -112,9 +106,7 @@ class _Rows:
         self.report = report
         self.where = where
         self.images = image_name_index()
-        self.classes = dict(
-            Synset.objects.filter(class_index__isnull=False).values_list("wnid", "id")
-        )
+        self.classes = {wnid: synset.pk for wnid, synset in classes_by_wnid().items()}
         self.models = dict(ClassifierModel.objects.values_list("name", "id"))
         self.valid = 0
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import islice
 
 from django.db import transaction
 
+from labeling.importing.batch import chunked
 from labeling.predictions.models import ClassifierModel, ModelPrediction
 
 # (model_id, image_id, synset_id, rank, score): ids are primary keys; score may be None.
@@ -36,10 +36,9 @@ def predictions_bulk_create(*, rows: Iterable[PredictionRow], batch_size: int = 
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    iterator = iter(rows)
     seen_models: set[int] = set()
     before = 0
-    while batch := list(islice(iterator, batch_size)):
+    for batch in chunked(rows, batch_size):
         objects = []
         for model_id, image_id, synset_id, rank, score in batch:
             if rank < 1:

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
-from labeling.images.importing import chunked, postgres_bulk_load
+from labeling.importing.batch import chunked
+from labeling.importing.postgres import postgres_bulk_load
 from labeling.review.models import Candidate, CandidateOrigin, ImageLabel, LabelChange, LabelState
 
 # Image ids per statement: well under SQLite's limit of 32,766 variables.

@@ -49,7 +49,7 @@ from labeling.rounds.models import (
 )
 from labeling.rounds.selectors import round_items_at
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.search_index import taxonomy_snapshot
+from labeling.taxonomy.snapshot import taxonomy_snapshot
 
 logger = logging.getLogger(__name__)
 

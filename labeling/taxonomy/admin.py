@@ -16,7 +16,7 @@ class IsClassFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(class_index__isnull=False)
+            return queryset.classes()
         if self.value() == "no":
             return queryset.filter(class_index__isnull=True)
         return queryset

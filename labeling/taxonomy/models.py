@@ -17,6 +17,12 @@ class ClassGroup(models.TextChoices):
     OBJECT = "object", "object"
 
 
+class SynsetQuerySet(models.QuerySet["Synset"]):
+    def classes(self) -> SynsetQuerySet:
+        """The ImageNet classes among these synsets (those with a class index)."""
+        return self.filter(class_index__isnull=False)
+
+
 class Synset(models.Model):
     """A WordNet noun synset: an ImageNet class when `class_index` is set, else an ancestor."""
 
@@ -36,6 +42,8 @@ class Synset(models.Model):
     )
     # Lower-cased, accent-free text of names, lemmas and wnid, for search.
     search_text = models.TextField(blank=True)
+
+    objects = SynsetQuerySet.as_manager()
 
     class Meta:
         ordering = ["class_index", "wnid"]

@@ -1,7 +1,7 @@
 """Ranked, typo-tolerant search over the ImageNet classes.
 
 Pure Python with no Django imports: the index is built once from plain records (see
-`labeling.taxonomy.search_index.class_search_index`) and answers a typical query in about
+`labeling.taxonomy.snapshot.class_search_index`) and answers a typical query in about
 0.1 ms, one with typos in 0.2-0.6 ms (benchmarks/search_benchmark.py).
 
 Ranking, best first (lower tier wins):

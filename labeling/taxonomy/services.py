@@ -1,38 +1,21 @@
-"""Writes for the taxonomy: build the fixture from WordNet, load the fixture into the database.
+"""Writes for the taxonomy: load the fixture's tree into the database.
 
-The fixture (fixtures/taxonomy.json) holds only what WordNet says: the 1000 classes, every ancestor
-up to entity.n.01, and the is-a edges. Everything derived (closure, depth, groups, counts, display
-names, search text) is computed at load time, so the committed file stays small and reviewable.
+Building, reading and checking the fixture is labeling.taxonomy.fixture; `taxonomy_load` stores
+what `taxonomy_derive` computes from it: synsets, then edges, then the closure.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import warnings
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
-from labeling.taxonomy.models import (
-    DOG_WNID,
-    ORGANISM_WNID,
-    ClassGroup,
-    Hypernymy,
-    Synset,
-    SynsetClosure,
-)
-from labeling.taxonomy.text import WNID_RE, fold
+from labeling.importing.batch import chunked
+from labeling.taxonomy.fixture import taxonomy_derive
+from labeling.taxonomy.models import ClassGroup, Hypernymy, Synset, SynsetClosure
 
-FORMAT = 1
-WORDNET_VERSION = "3.0"
-CLASS_COUNT = 1000
-SYNSET_KEYS = ("wnid", "nltk_name", "name", "lemmas", "gloss", "class_index", "hypernyms")
-GLOSS_WORDS = 4  # words of the gloss that disambiguate a name when no other lemma does
 BATCH_SIZE = 1000  # Django lowers it further where the backend needs (SQLite's 999 parameters)
 SYNSET_FIELDS = (
     "nltk_name",
@@ -48,356 +31,9 @@ SYNSET_FIELDS = (
 )
 
 
-class TaxonomyError(Exception):
-    """The class list or the fixture is unusable. The message says what and where, on one line."""
-
-
-def taxonomy_fixture_path() -> Path:
-    return Path(settings.BASE_DIR) / "fixtures" / "taxonomy.json"
-
-
-def taxonomy_classes_path() -> Path:
-    return Path(settings.BASE_DIR) / "fixtures" / "imagenet_classes.tsv"
-
-
-# --- Building the fixture from WordNet -------------------------------------------------------
-
-
-def _wnid(synset) -> str:
-    return f"n{synset.offset():08d}"
-
-
-def _classes_read(*, classes_tsv: Path) -> list[tuple[int, str, str]]:
-    """The (index, wnid, name) rows of the class list, checked for shape and order."""
-    try:
-        with open(classes_tsv, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle, delimiter="\t"))
-    except OSError as error:
-        raise TaxonomyError(f"cannot read class list {classes_tsv}: {error.strerror}") from None
-    if not rows or rows[0] != ["index", "wnid", "name"]:
-        raise TaxonomyError(f"{classes_tsv}: first line must be the header index<TAB>wnid<TAB>name")
-    classes = []
-    for line_number, row in enumerate(rows[1:], start=2):
-        if len(row) != 3:
-            raise TaxonomyError(f"{classes_tsv}:{line_number}: expected 3 tab-separated fields")
-        index, wnid, name = row
-        if index != str(len(classes)):
-            raise TaxonomyError(
-                f"{classes_tsv}:{line_number}: index {index!r}, expected {len(classes)}"
-            )
-        if not WNID_RE.match(wnid):
-            raise TaxonomyError(f"{classes_tsv}:{line_number}: {wnid!r} is not a wnid")
-        classes.append((int(index), wnid, name))
-    if len(classes) != CLASS_COUNT:
-        raise TaxonomyError(f"{classes_tsv}: {len(classes)} classes, expected {CLASS_COUNT}")
-    return classes
-
-
-def _is_a(synset) -> list:
-    """Both kinds of is-a edge. WordNet 3.0 uses instance hypernyms for named entities (cities,
-    people); no ImageNet class or ancestor has one (checked when building the fixture: all 1860
-    nodes use plain hypernyms), but following them keeps the build right if that ever changed."""
-    return synset.hypernyms() + synset.instance_hypernyms()
-
-
-def taxonomy_build(*, classes_tsv: Path, wordnet=None) -> dict:
-    """The fixture document: every class and all its ancestors, read from WordNet 3.0."""
-    classes = _classes_read(classes_tsv=classes_tsv)  # a bad file fails fast, before WordNet
-    if wordnet is None:
-        from labeling.taxonomy.wordnet import wordnet_corpus  # loads nltk only when building
-
-        wordnet = wordnet_corpus()
-    nodes: dict[str, Any] = {}
-    class_index_of: dict[str, int] = {}
-    for index, wnid, name in classes:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # nltk warns and returns None for a bad offset
-            synset = wordnet.synset_from_pos_and_offset("n", int(wnid[1:]))
-        if synset is None:
-            raise TaxonomyError(f"class {index}: {wnid} is not a WordNet 3.0 noun synset")
-        lemma_name = synset.lemmas()[0].name().replace("_", " ")
-        if lemma_name != name:
-            raise TaxonomyError(
-                f"class {index}: {wnid} is {lemma_name!r} in WordNet but {name!r} in the class list"
-            )
-        if wnid in class_index_of:
-            raise TaxonomyError(f"class {index}: {wnid} is also class {class_index_of[wnid]}")
-        class_index_of[wnid] = index
-        nodes[wnid] = synset
-    pending = list(nodes.values())
-    while pending:
-        for parent in _is_a(pending.pop()):
-            if _wnid(parent) not in nodes:
-                nodes[_wnid(parent)] = parent
-                pending.append(parent)
-
-    def entry(wnid: str) -> dict:
-        synset = nodes[wnid]
-        return {
-            "wnid": wnid,
-            "nltk_name": synset.name(),
-            "name": synset.lemmas()[0].name().replace("_", " "),
-            "lemmas": [lemma.name().replace("_", " ") for lemma in synset.lemmas()],
-            "gloss": synset.definition(),
-            "class_index": class_index_of.get(wnid),
-            "hypernyms": sorted({_wnid(parent) for parent in _is_a(synset)}),
-        }
-
-    ancestors = sorted(wnid for wnid in nodes if wnid not in class_index_of)
-    document = {
-        "format": FORMAT,
-        "wordnet_version": WORDNET_VERSION,
-        "synsets": [entry(wnid) for _, wnid, _ in classes] + [entry(wnid) for wnid in ancestors],
-    }
-    taxonomy_validate(document=document)  # what the build writes, the load accepts
-    return document
-
-
-def taxonomy_serialize(*, document: dict) -> str:
-    """Deterministic JSON: building twice from the same WordNet gives byte-identical files."""
-    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def taxonomy_write(*, document: dict, path: Path) -> bool:
-    """Write the fixture (atomically). Returns whether the content changed."""
-    text = taxonomy_serialize(document=document)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return True
-
-
-def taxonomy_read(*, path: Path) -> dict:
-    """The fixture document from a file, or a TaxonomyError saying why it cannot be read."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TaxonomyError(f"fixture not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TaxonomyError(f"cannot read fixture {path}: {error}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise TaxonomyError(
-            f"fixture {path} is not valid JSON: {error.msg} at line {error.lineno}"
-        ) from None
-
-
-# --- Validating and deriving -----------------------------------------------------------------
-
-
-def taxonomy_validate(*, document: Any) -> dict[str, dict]:
-    """Check the document's shape and graph; return its synsets by wnid.
-
-    Raises TaxonomyError on the first problem, naming the synset, before anything is written.
-    """
-    if not isinstance(document, dict):
-        raise TaxonomyError("fixture must be a JSON object")
-    if document.get("format") != FORMAT:
-        raise TaxonomyError(f"fixture format {document.get('format')!r}, expected {FORMAT}")
-    if document.get("wordnet_version") != WORDNET_VERSION:
-        raise TaxonomyError(
-            f"fixture is from WordNet {document.get('wordnet_version')!r}, "
-            f"expected {WORDNET_VERSION}"
-        )
-    synsets = document.get("synsets")
-    if not isinstance(synsets, list):
-        raise TaxonomyError("fixture has no list of synsets")
-
-    by_wnid: dict[str, dict] = {}
-    class_wnid: dict[int, str] = {}
-    for position, item in enumerate(synsets):
-        where = f"synsets[{position}]"
-        if not isinstance(item, dict) or any(key not in item for key in SYNSET_KEYS):
-            raise TaxonomyError(f"{where}: must be an object with keys {', '.join(SYNSET_KEYS)}")
-        wnid = item["wnid"]
-        if not isinstance(wnid, str) or not WNID_RE.match(wnid):
-            raise TaxonomyError(f"{where}: {wnid!r} is not a wnid (n + 8 digits)")
-        where = f"synset {wnid}"
-        if wnid in by_wnid:
-            raise TaxonomyError(f"{where} appears twice")
-        for key, limit in (("nltk_name", 120), ("name", 200)):
-            if not isinstance(item[key], str) or not 0 < len(item[key]) <= limit:
-                raise TaxonomyError(f"{where}: {key} must be text of 1 to {limit} characters")
-        if not isinstance(item["gloss"], str):
-            raise TaxonomyError(f"{where}: gloss must be text")
-        for key in ("lemmas", "hypernyms"):
-            value = item[key]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise TaxonomyError(f"{where}: {key} must be a list of text")
-        if not item["lemmas"]:
-            raise TaxonomyError(f"{where}: has no lemmas")
-        if len(set(item["hypernyms"])) != len(item["hypernyms"]):
-            raise TaxonomyError(f"{where}: lists a hypernym twice")
-        index = item["class_index"]
-        if index is not None:
-            # bool is an int in Python; true/false in JSON is a mistake, not a class index
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 1000:
-                raise TaxonomyError(f"{where}: class_index {index!r} is not in 0..999")
-            if index in class_wnid:
-                raise TaxonomyError(f"{where}: class_index {index} is also {class_wnid[index]}")
-            class_wnid[index] = wnid
-        by_wnid[wnid] = item
-    if len(class_wnid) != CLASS_COUNT:
-        raise TaxonomyError(f"fixture has {len(class_wnid)} classes, expected {CLASS_COUNT}")
-
-    for wnid, item in by_wnid.items():
-        for parent in item["hypernyms"]:
-            if parent == wnid:
-                raise TaxonomyError(f"synset {wnid} is its own hypernym")
-            if parent not in by_wnid:
-                raise TaxonomyError(
-                    f"synset {wnid} has hypernym {parent}, which is not in the file"
-                )
-    roots = [wnid for wnid, item in by_wnid.items() if not item["hypernyms"]]
-    _topological_order(by_wnid=by_wnid)  # raises on a cycle
-    if len(roots) != 1:
-        raise TaxonomyError(f"fixture must have one root, has {len(roots)}: {', '.join(roots)}")
-    for wnid in (DOG_WNID, ORGANISM_WNID):
-        if wnid not in by_wnid:
-            raise TaxonomyError(f"fixture lacks {wnid}, which defines the class groups")
-    return by_wnid
-
-
-def _topological_order(*, by_wnid: dict[str, dict]) -> list[str]:
-    """Wnids with every node after all its hypernyms (Kahn's algorithm); raises on a cycle."""
-    missing_parents = {wnid: len(item["hypernyms"]) for wnid, item in by_wnid.items()}
-    children: dict[str, list[str]] = defaultdict(list)
-    for wnid, item in by_wnid.items():
-        for parent in item["hypernyms"]:
-            children[parent].append(wnid)
-    ready = sorted(wnid for wnid, count in missing_parents.items() if count == 0)
-    order: list[str] = []
-    while ready:
-        wnid = ready.pop()
-        order.append(wnid)
-        for child in children[wnid]:
-            missing_parents[child] -= 1
-            if missing_parents[child] == 0:
-                ready.append(child)
-    if len(order) != len(by_wnid):
-        stuck = sorted(wnid for wnid, count in missing_parents.items() if count > 0)
-        raise TaxonomyError(
-            f"the hypernym graph has a cycle through {len(stuck)} synsets, e.g. "
-            f"{', '.join(stuck[:5])}"
-        )
-    return order
-
-
-def _gloss_excerpt(gloss: str) -> str:
-    words = gloss.split()
-    excerpt = " ".join(words[:GLOSS_WORDS])
-    return excerpt + "…" if len(words) > GLOSS_WORDS else excerpt
-
-
-def _display_names(*, by_wnid: dict[str, dict]) -> dict[str, str]:
-    """Names, with a hint in parentheses where a name is shared.
-
-    Classes are disambiguated among classes only (crane, maillot), so every other class keeps its
-    plain ImageNet name. Ancestors are disambiguated among all nodes: the tree shows both tank.n.01
-    (a class) and tank.n.02 (a vessel), and the ancestor is the one that gets the hint.
-    """
-    all_names = Counter(item["name"] for item in by_wnid.values())
-    class_names = Counter(
-        item["name"] for item in by_wnid.values() if item["class_index"] is not None
-    )
-    names = {}
-    for wnid, item in by_wnid.items():
-        counts = class_names if item["class_index"] is not None else all_names
-        if counts[item["name"]] == 1:
-            names[wnid] = item["name"]
-            continue
-        others = [lemma for lemma in item["lemmas"] if lemma.lower() != item["name"].lower()]
-        hint = others[0] if others else _gloss_excerpt(item["gloss"]) or item["nltk_name"]
-        names[wnid] = f"{item['name']} ({hint})"[:300]
-    # Two hints can still coincide (same other lemma); the nltk name always differs.
-    repeated = Counter(names.values())
-    for wnid, name in names.items():
-        if repeated[name] > 1 and name != by_wnid[wnid]["name"]:
-            names[wnid] = f"{by_wnid[wnid]['name']} ({by_wnid[wnid]['nltk_name']})"
-    return names
-
-
-def taxonomy_derive(*, document: Any) -> dict[str, Any]:
-    """Validate the document and compute every stored value: synset fields, edges, closure."""
-    by_wnid = taxonomy_validate(document=document)
-    order = _topological_order(by_wnid=by_wnid)
-    # Shortest distance to every ancestor, parents before children, so one pass suffices.
-    closure: dict[str, dict[str, int]] = {}
-    for wnid in order:
-        distances = {wnid: 0}
-        for parent in by_wnid[wnid]["hypernyms"]:
-            for ancestor, distance in closure[parent].items():
-                if distance + 1 < distances.get(ancestor, 1 << 30):
-                    distances[ancestor] = distance + 1
-        closure[wnid] = distances
-    root = order[0]
-    class_count: Counter[str] = Counter()
-    for wnid, item in by_wnid.items():
-        if item["class_index"] is not None:
-            class_count.update(closure[wnid].keys())
-    display_names = _display_names(by_wnid=by_wnid)
-
-    fields: dict[str, dict[str, Any]] = {}
-    for wnid, item in by_wnid.items():
-        group = ""
-        if item["class_index"] is not None:
-            if DOG_WNID in closure[wnid]:
-                group = ClassGroup.DOG.value
-            elif ORGANISM_WNID in closure[wnid]:
-                group = ClassGroup.ORGANISM.value
-            else:
-                group = ClassGroup.OBJECT.value
-        search_terms = dict.fromkeys([item["name"], *item["lemmas"], wnid])  # ordered, unique
-        fields[wnid] = {
-            "nltk_name": item["nltk_name"],
-            "name": item["name"],
-            "display_name": display_names[wnid],
-            "lemmas": list(item["lemmas"]),
-            "gloss": item["gloss"],
-            "class_index": item["class_index"],
-            "group": group,
-            "depth": closure[wnid][root],
-            "class_count": class_count[wnid],
-            "search_text": fold(" | ".join(search_terms)),
-        }
-    edges = {(wnid, parent) for wnid, item in by_wnid.items() for parent in item["hypernyms"]}
-    return {"fields": fields, "edges": edges, "closure": closure}
-
-
-def taxonomy_summary(*, document: dict) -> dict[str, int]:
-    """Sizes of a (valid) document, for the build command's report."""
-    synsets = document["synsets"]
-    classes = sum(1 for item in synsets if item["class_index"] is not None)
-    return {
-        "synsets": len(synsets),
-        "classes": classes,
-        "ancestors": len(synsets) - classes,
-        "edges": sum(len(item["hypernyms"]) for item in synsets),
-        "multi_parent": sum(1 for item in synsets if len(item["hypernyms"]) > 1),
-    }
-
-
-# --- Loading into the database ---------------------------------------------------------------
-
-
-def _chunks(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _delete_ids(model, ids: Iterable[int]) -> int:
     deleted = 0
-    for batch in _chunks(sorted(ids)):
+    for batch in chunked(sorted(ids), BATCH_SIZE):
         deleted += model.objects.filter(id__in=batch).delete()[0]
     return deleted
 
@@ -409,107 +45,135 @@ def taxonomy_load(*, document: dict) -> dict[str, Any]:
     are left alone, changed ones updated in place, so ids stay stable and re-loading the same
     fixture writes nothing. Synsets missing from the document are not deleted (images, guide
     entries and predictions may point at them); they lose their class index, edges and closure
-    rows and are reported as `detached`.
+    rows and are reported as `detached`. Returns the sizes and what changed (see
+    `taxonomy_load_text`).
     """
     derived = taxonomy_derive(document=document)  # raises TaxonomyError before any write
     fields: dict[str, dict[str, Any]] = derived["fields"]
-    counts: dict[str, Any] = {}
     with transaction.atomic():
-        existing = {synset.wnid: synset for synset in Synset.objects.select_for_update()}
-        detached = {wnid: synset for wnid, synset in existing.items() if wnid not in fields}
-        detach_values = {"class_index": None, "group": "", "depth": 0, "class_count": 0}
-        # Free class indexes that move (or leave) first: the unique constraint is checked row by
-        # row, so swapping two indexes in one bulk update would fail on PostgreSQL.
-        freed = [
-            synset
-            for wnid, synset in existing.items()
-            if synset.class_index is not None
-            and (wnid in detached or fields[wnid]["class_index"] != synset.class_index)
-        ]
-        for batch in _chunks(synset.id for synset in freed):
-            Synset.objects.filter(id__in=batch).update(class_index=None, group="")
-        for synset in freed:
-            synset.class_index, synset.group = None, ""
-        for batch in _chunks(synset.id for synset in detached.values()):
-            Synset.objects.filter(id__in=batch).update(**detach_values)
-
-        created = [
-            Synset(wnid=wnid, **values) for wnid, values in fields.items() if wnid not in existing
-        ]
-        Synset.objects.bulk_create(created, batch_size=BATCH_SIZE)
-        changed = []
-        for wnid, values in fields.items():
-            synset = existing.get(wnid)
-            if synset is not None and any(getattr(synset, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(synset, key, value)
-                changed.append(synset)
-        Synset.objects.bulk_update(changed, SYNSET_FIELDS, batch_size=BATCH_SIZE)
-        ids = dict(Synset.objects.filter(wnid__in=list(fields)).values_list("wnid", "id"))
-
-        # Edges: keep what stays, delete what went, create what is new.
-        wanted_edges = {(ids[child], ids[parent]) for child, parent in derived["edges"]}
-        edge_ids = {
-            (child, parent): pk
-            for pk, child, parent in Hypernymy.objects.values_list("id", "child_id", "parent_id")
-        }
-        counts["edges_deleted"] = _delete_ids(
-            Hypernymy, (pk for pair, pk in edge_ids.items() if pair not in wanted_edges)
+        ids, counts = _synsets_load(fields=fields)
+        counts |= _edges_load(
+            wanted={(ids[child], ids[parent]) for child, parent in derived["edges"]}
         )
-        new_edges = sorted(wanted_edges - edge_ids.keys())
-        Hypernymy.objects.bulk_create(
-            [Hypernymy(child_id=child, parent_id=parent) for child, parent in new_edges],
-            batch_size=BATCH_SIZE,
+        counts |= _closure_load(
+            wanted={
+                (ids[descendant], ids[ancestor]): distance
+                for descendant, distances in derived["closure"].items()
+                for ancestor, distance in distances.items()
+            }
         )
-
-        # Closure: the same, plus distance updates.
-        wanted_closure = {
-            (ids[descendant], ids[ancestor]): distance
-            for descendant, distances in derived["closure"].items()
-            for ancestor, distance in distances.items()
-        }
-        closure_rows = {
-            (descendant, ancestor): (pk, distance)
-            for pk, descendant, ancestor, distance in SynsetClosure.objects.values_list(
-                "id", "descendant_id", "ancestor_id", "distance"
-            )
-        }
-        counts["closure_deleted"] = _delete_ids(
-            SynsetClosure,
-            (pk for pair, (pk, _) in closure_rows.items() if pair not in wanted_closure),
-        )
-        moved = [
-            SynsetClosure(id=pk, distance=wanted_closure[pair])
-            for pair, (pk, distance) in closure_rows.items()
-            if pair in wanted_closure and wanted_closure[pair] != distance
-        ]
-        SynsetClosure.objects.bulk_update(moved, ["distance"], batch_size=BATCH_SIZE)
-        new_closure = sorted(wanted_closure.keys() - closure_rows.keys())
-        SynsetClosure.objects.bulk_create(
-            [
-                SynsetClosure(descendant_id=d, ancestor_id=a, distance=wanted_closure[(d, a)])
-                for d, a in new_closure
-            ],
-            batch_size=BATCH_SIZE,
-        )
-
     groups = Counter(values["group"] for values in fields.values() if values["group"])
-    counts.update(
-        {
-            "synsets": len(fields),
-            "classes": sum(1 for values in fields.values() if values["class_index"] is not None),
-            "edges": len(wanted_edges),
-            "closure_rows": len(wanted_closure),
-            "multi_parent": sum(1 for item in document["synsets"] if len(item["hypernyms"]) > 1),
-            "synsets_created": len(created),
-            "synsets_updated": len(changed),
-            "synsets_detached": len(detached),
-            "edges_created": len(new_edges),
-            "closure_created": len(new_closure),
-            "closure_updated": len(moved),
-            # Stored groups are exclusive; the study's "organism" count includes the dogs.
-            "groups": {group.value: groups[group.value] for group in ClassGroup},
-            "organism_incl_dogs": groups[ClassGroup.DOG.value] + groups[ClassGroup.ORGANISM.value],
-        }
+    return {
+        "synsets": len(fields),
+        "classes": sum(1 for values in fields.values() if values["class_index"] is not None),
+        "multi_parent": sum(1 for item in document["synsets"] if len(item["hypernyms"]) > 1),
+        **counts,
+        # Stored groups are exclusive; the study's "organism" count includes the dogs.
+        "groups": {group.value: groups[group.value] for group in ClassGroup},
+        "organism_incl_dogs": groups[ClassGroup.DOG.value] + groups[ClassGroup.ORGANISM.value],
+    }
+
+
+def _synsets_load(*, fields: dict[str, dict[str, Any]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Create, update and detach synsets; returns the id of every wnid loaded, and the counts."""
+    existing = {synset.wnid: synset for synset in Synset.objects.select_for_update()}
+    detached = {wnid: synset for wnid, synset in existing.items() if wnid not in fields}
+    detach_values = {"class_index": None, "group": "", "depth": 0, "class_count": 0}
+    # Free class indexes that move (or leave) first: the unique constraint is checked row by
+    # row, so swapping two indexes in one bulk update would fail on PostgreSQL.
+    freed = [
+        synset
+        for wnid, synset in existing.items()
+        if synset.class_index is not None
+        and (wnid in detached or fields[wnid]["class_index"] != synset.class_index)
+    ]
+    for batch in chunked((synset.id for synset in freed), BATCH_SIZE):
+        Synset.objects.filter(id__in=batch).update(class_index=None, group="")
+    for synset in freed:
+        synset.class_index, synset.group = None, ""
+    for batch in chunked((synset.id for synset in detached.values()), BATCH_SIZE):
+        Synset.objects.filter(id__in=batch).update(**detach_values)
+
+    created = [
+        Synset(wnid=wnid, **values) for wnid, values in fields.items() if wnid not in existing
+    ]
+    Synset.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    changed = []
+    for wnid, values in fields.items():
+        synset = existing.get(wnid)
+        if synset is not None and any(getattr(synset, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(synset, key, value)
+            changed.append(synset)
+    Synset.objects.bulk_update(changed, SYNSET_FIELDS, batch_size=BATCH_SIZE)
+    ids = dict(Synset.objects.filter(wnid__in=list(fields)).values_list("wnid", "id"))
+    return ids, {
+        "synsets_created": len(created),
+        "synsets_updated": len(changed),
+        "synsets_detached": len(detached),
+    }
+
+
+def _edges_load(*, wanted: set[tuple[int, int]]) -> dict[str, int]:
+    """Keep the (child id, parent id) edges that stay, delete those that went, create the new."""
+    edge_ids = {
+        (child, parent): pk
+        for pk, child, parent in Hypernymy.objects.values_list("id", "child_id", "parent_id")
+    }
+    deleted = _delete_ids(Hypernymy, (pk for pair, pk in edge_ids.items() if pair not in wanted))
+    new_edges = sorted(wanted - edge_ids.keys())
+    Hypernymy.objects.bulk_create(
+        [Hypernymy(child_id=child, parent_id=parent) for child, parent in new_edges],
+        batch_size=BATCH_SIZE,
     )
-    return counts
+    return {"edges": len(wanted), "edges_created": len(new_edges), "edges_deleted": deleted}
+
+
+def _closure_load(*, wanted: dict[tuple[int, int], int]) -> dict[str, int]:
+    """The same for the closure's (descendant id, ancestor id) rows, plus distance updates."""
+    closure_rows = {
+        (descendant, ancestor): (pk, distance)
+        for pk, descendant, ancestor, distance in SynsetClosure.objects.values_list(
+            "id", "descendant_id", "ancestor_id", "distance"
+        )
+    }
+    deleted = _delete_ids(
+        SynsetClosure, (pk for pair, (pk, _) in closure_rows.items() if pair not in wanted)
+    )
+    moved = [
+        SynsetClosure(id=pk, distance=wanted[pair])
+        for pair, (pk, distance) in closure_rows.items()
+        if pair in wanted and wanted[pair] != distance
+    ]
+    SynsetClosure.objects.bulk_update(moved, ["distance"], batch_size=BATCH_SIZE)
+    new_closure = sorted(wanted.keys() - closure_rows.keys())
+    SynsetClosure.objects.bulk_create(
+        [
+            SynsetClosure(descendant_id=d, ancestor_id=a, distance=wanted[(d, a)])
+            for d, a in new_closure
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return {
+        "closure_rows": len(wanted),
+        "closure_created": len(new_closure),
+        "closure_updated": len(moved),
+        "closure_deleted": deleted,
+    }
+
+
+def taxonomy_load_text(*, counts: dict[str, Any]) -> str:
+    """What a load did, in three lines: sizes, the study's groups, and the changes."""
+    groups = counts["groups"]
+    return (
+        f"{counts['synsets']} synsets ({counts['classes']} classes), {counts['edges']} edges, "
+        f"{counts['closure_rows']} closure rows, {counts['multi_parent']} nodes with several "
+        f"parents\n"
+        f"classes: {groups['dog']} dog, {counts['organism_incl_dogs']} organism (incl. dogs), "
+        f"{groups['object']} object\n"
+        f"changes: {counts['synsets_created']} synsets created, "
+        f"{counts['synsets_updated']} updated, {counts['synsets_detached']} detached; "
+        f"edges +{counts['edges_created']} -{counts['edges_deleted']}; closure rows "
+        f"+{counts['closure_created']} ~{counts['closure_updated']} "
+        f"-{counts['closure_deleted']}"
+    )

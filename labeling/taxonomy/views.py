@@ -7,8 +7,6 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -17,39 +15,29 @@ from labeling.accounts.roles import Role
 from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
-from labeling.taxonomy.browse import (
-    SEARCH_LIMIT,
-    class_get,
+from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import (
+    CLASS_GROUP_MEMBERS,
+    class_get_or_404,
     class_groups,
     class_wikipedia_links,
-    classes_below,
+    classes_by_wnid,
+    classes_in_group,
     classes_matching_name,
+    classes_under,
     group_label,
     node_children,
-    node_get,
+    synset_get,
     synset_paths,
     taxonomy_root,
 )
-from labeling.taxonomy.models import Synset
-from labeling.taxonomy.search_index import class_search_index
-from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS, classes_in_group
+from labeling.taxonomy.snapshot import class_search_index
 from labeling.taxonomy.text import WNID_RE
 
 ANY_ROLE = (Role.ANNOTATOR, Role.ADMIN, Role.RESEARCHER)
 COMPARE_MIN, COMPARE_MAX = 2, 4
 QUERY_MAX = 200
-GUIDE_PANEL = "guide/_entry_panel.html"
-GUIDE_PANEL_FALLBACK = "taxonomy/_guide_fallback.html"
-
-
-def _guide_context() -> dict:
-    """The guide's own panel (and its styles) when the guide app provides them; a plain
-    rendering otherwise."""
-    try:
-        get_template(GUIDE_PANEL)
-    except TemplateDoesNotExist:
-        return {"guide_panel_template": GUIDE_PANEL_FALLBACK, "guide_css": False}
-    return {"guide_panel_template": GUIDE_PANEL, "guide_css": True}
+SEARCH_LIMIT = 100  # the search API allows as many
 
 
 def compare_url(wnids: list[str]) -> str:
@@ -84,11 +72,12 @@ def class_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @role_required(*ANY_ROLE)
 def class_detail(request: HttpRequest, wnid: str) -> HttpResponse:
-    synset = class_get(wnid=wnid)
-    if synset is None:
-        if node_get(wnid=wnid) is not None:
+    try:
+        synset = class_get_or_404(wnid=wnid)
+    except Http404:
+        if synset_get(wnid=wnid) is not None:  # an ancestor node: show it on its own page
             return redirect("taxonomy:node", wnid=wnid)
-        raise Http404(f"No ImageNet class {wnid}.")
+        raise
     guide = guide_for_class(synset=synset)
     return render(
         request,
@@ -100,7 +89,6 @@ def class_detail(request: HttpRequest, wnid: str) -> HttpResponse:
             "wikipedia": class_wikipedia_links(wnid=synset.wnid),
             "gallery": gallery_for_class(synset=synset),
             "reference_count": reference_count_for_class(synset=synset),
-            **_guide_context(),
             "partners": _note_partners(synset, guide["guide_notes"]),
             **guide,
         },
@@ -112,7 +100,7 @@ def _note_partners(synset: Synset, notes: list) -> list[dict]:
     partners: dict[str, dict] = {}
     for note in notes:
         for other in note.synsets.all():
-            if other.pk == synset.pk or other.class_index is None:
+            if other.pk == synset.pk or not other.is_class:
                 continue
             partner = partners.setdefault(
                 other.wnid,
@@ -125,7 +113,7 @@ def _note_partners(synset: Synset, notes: list) -> list[dict]:
 @require_safe
 @role_required(*ANY_ROLE)
 def node_detail(request: HttpRequest, wnid: str) -> HttpResponse:
-    node = node_get(wnid=wnid)
+    node = synset_get(wnid=wnid)
     if node is None:
         raise Http404(f"No synset {wnid} in the taxonomy.")
     if node.is_class:
@@ -137,7 +125,7 @@ def node_detail(request: HttpRequest, wnid: str) -> HttpResponse:
             "node": node,
             "paths": synset_paths(synset=node),
             "children": list(node_children(synset=node)),
-            "classes": list(classes_below(synset=node)),
+            "classes": list(classes_under(wnid=node.wnid)),
         },
     )
 
@@ -179,8 +167,8 @@ def compare(request: HttpRequest) -> HttpResponse:
             f"{len(wnids)} {'was' if len(wnids) == 1 else 'were'} given.",
             wnids,
         )
-    found = {synset.wnid: synset for synset in Synset.objects.filter(wnid__in=wnids)}
-    unknown = [wnid for wnid in wnids if wnid not in found or not found[wnid].is_class]
+    found = classes_by_wnid(wnids=wnids)
+    unknown = [wnid for wnid in wnids if wnid not in found]
     if unknown:
         return _compare_error(request, f"Not an ImageNet class: {', '.join(unknown)}.", wnids)
 
@@ -209,7 +197,6 @@ def compare(request: HttpRequest) -> HttpResponse:
             "wnids": wnids,
             "shared_notes": _shared_notes(list(notes.values()), found),
             "can_add": len(wnids) < COMPARE_MAX,
-            "guide_css": _guide_context()["guide_css"],
         },
     )
 
@@ -228,7 +215,7 @@ def _shared_notes(notes: list, compared: dict[str, Synset]) -> list[dict]:
 def _compare_error(
     request: HttpRequest, message: str, wnids: list[str], candidates: list | None = None
 ) -> HttpResponse:
-    known = {s.wnid: s for s in Synset.objects.filter(wnid__in=wnids, class_index__isnull=False)}
+    known = classes_by_wnid(wnids=wnids)
     return render(
         request,
         "taxonomy/compare_error.html",

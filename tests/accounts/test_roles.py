@@ -86,7 +86,7 @@ def test_recreating_a_user_resets_roles_and_password():
 
 def test_study_admin_can_manage_users_and_tokens_in_the_django_admin(study_admin):
     client = login(study_admin)
-    for url in ("/admin/auth/user/", "/admin/authtoken/tokenproxy/"):
+    for url in ("/admin/auth/user/", "/admin/accounts/apitoken/"):
         assert client.get(url).status_code == 200, url
 
 

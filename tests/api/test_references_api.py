@@ -165,3 +165,10 @@ def test_the_query_count_does_not_grow_with_the_gallery(
     settings.REFERENCE_IMAGES_PER_CLASS = 100  # a short gallery needs no count
     with django_assert_num_queries(4):
         client.get(f"/api/classes/{NORFOLK}/references/")
+
+
+def test_the_schema_documents_the_404_of_an_unknown_class(researcher):
+    client = api_client_for(researcher)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path in ("/api/classes/{wnid}/", "/api/classes/{wnid}/references/"):
+        assert set(schema["paths"][path]["get"]["responses"]) == {"200", "404"}, path

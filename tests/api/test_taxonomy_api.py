@@ -6,9 +6,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from labeling.accounts.roles import Role
+from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
-from labeling.taxonomy.search_index import taxonomy_snapshot_clear
-from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
+from labeling.taxonomy.snapshot import taxonomy_snapshot_clear
 from tests.helpers import api_client_for, login, make_user
 
 ENTITY = "n00001740"
@@ -118,6 +119,29 @@ def test_an_unknown_wnid_or_an_ancestor_is_a_404_in_json(api, wnid):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert wnid in response.json()["detail"]
+
+
+def test_a_class_costs_one_query_beyond_authentication_once_warm(
+    api, django_assert_max_num_queries
+):
+    api.get(f"/api/classes/{NORFOLK_TERRIER}/")  # warms the snapshot
+    with django_assert_max_num_queries(4):  # token, role, the class (+ the fingerprint)
+        assert api.get(f"/api/classes/{CHIHUAHUA}/").status_code == 200
+
+
+@pytest.fixture
+def forget_snapshot_afterwards():
+    yield
+    taxonomy_snapshot_clear()
+
+
+def test_a_class_the_cached_snapshot_lacks_yet_is_found_at_once(api, forget_snapshot_afterwards):
+    api.get(f"/api/classes/{NORFOLK_TERRIER}/")  # warms the snapshot
+    # A change the snapshot's fingerprint cannot see: the class is in the database only.
+    Synset.objects.filter(wnid=CHIHUAHUA).update(wnid="n99999998")
+    response = api.get("/api/classes/n99999998/")
+    assert response.status_code == 200
+    assert response.json()["name"] == "Chihuahua"
 
 
 # --- search ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
 from labeling.guide.services import distinction_note_save, guide_entry_save, guide_freeze
+from labeling.taxonomy.text import WNID
 from tests.helpers import api_client_for
 from tests.taxonomy.factories import make_ancestor, make_class
 
@@ -275,7 +276,9 @@ def test_a_frozen_guide_answers_409_with_the_freeze_name(guide, annotator, study
     response = admin.post(f"/api/guide/freeze/{freeze['id']}/release/")
     assert response.status_code == 200 and response.json()["active"] is False
     assert response.json()["released_by"] == "adam"
-    assert admin.post(f"/api/guide/freeze/{freeze['id']}/release/").status_code == 409
+    again = admin.post(f"/api/guide/freeze/{freeze['id']}/release/")
+    assert again.status_code == 400
+    assert again.json() == {"detail": ["This freeze was already released."]}
     assert api_client_for(annotator).get("/api/guide/freeze/").json()["active"] is None
     response = client.put("/api/guide/entries/n02094114/", {"text": "changed"}, format="json")
     assert response.status_code == 200
@@ -304,7 +307,8 @@ def test_export_downloads_either_format(guide, researcher):
     assert json.loads(response.content)["notes"][0]["wnids"] == ["n02094114", "n02094258"]
     assert client.get("/api/guide/export/").status_code == 200  # JSON by default
     response = client.get("/api/guide/export/?format=pdf")
-    assert response.status_code == 400 and "format" in response.json()["detail"]
+    assert response.status_code == 400
+    assert response.json() == {"format": ['"pdf" is not a valid choice.']}
 
 
 def test_admins_import_an_uploaded_file_or_a_posted_document(guide, study_admin):
@@ -366,3 +370,88 @@ def test_a_rejected_import_lists_every_problem_and_writes_nothing(guide, study_a
     assert GuideRevision.objects.count() == revisions
     response = client.post("/api/guide/import/", {"something": "else"}, format="json")
     assert response.status_code == 400
+
+
+# --- Query parameters: validated and documented by the same serializers -----------------------
+
+
+def guide_operations(client) -> dict[tuple[str, str], dict]:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return {
+        (method, path): operation
+        for path, operations in response.json()["paths"].items()
+        if path.startswith("/api/guide/")
+        for method, operation in operations.items()
+    }
+
+
+def query_parameters(operation: dict) -> dict[str, dict]:
+    return {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+
+
+def test_the_schema_lists_the_query_parameters_of_each_guide_endpoint(researcher):
+    operations = guide_operations(api_client_for(researcher))
+    notes = query_parameters(operations["get", "/api/guide/notes/"])
+    assert {"wnid", "search", "page", "page_size"} <= set(notes)
+    assert notes["wnid"]["schema"]["pattern"] == f"^{WNID}$"
+    assert notes["search"]["schema"]["maxLength"] == 200
+    entries = query_parameters(operations["get", "/api/guide/entries/"])
+    assert {"group", "search", "page", "page_size"} <= set(entries)
+    assert set(entries["group"]["schema"]["enum"]) == {"dog", "organism", "object"}
+    export = query_parameters(operations["get", "/api/guide/export/"])
+    assert export["format"]["schema"]["enum"] == ["json", "markdown", "md"]
+    replace = query_parameters(operations["post", "/api/guide/import/"])["replace"]
+    assert replace["schema"]["type"] == "boolean" and replace["schema"]["default"] is False
+    # Whatever takes query parameters or a request documents its 400, what names a class, note
+    # or freeze its 404, and every write but a release its 409 (the guide is frozen).
+    for (method, path), operation in operations.items():
+        responses = operation["responses"]
+        if query_parameters(operation).keys() - {"page", "page_size"} or method != "get":
+            assert "400" in responses, (method, path)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        if method != "get" and not path.endswith("/release/"):
+            assert "409" in responses, (method, path)
+
+
+def test_a_bad_query_parameter_is_a_400_naming_it(guide, annotator, study_admin):
+    client = api_client_for(annotator)
+    for url, field in [
+        ("/api/guide/notes/?wnid=terrier", "wnid"),
+        ("/api/guide/notes/?search=" + "x" * 201, "search"),
+        ("/api/guide/entries/?group=cats", "group"),
+        ("/api/guide/export/?format=pdf", "format"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert response["Content-Type"] == "application/json"
+        assert list(response.json()) == [field], url
+    response = api_client_for(study_admin).post(
+        "/api/guide/import/?replace=perhaps",
+        {"format": 1, "entries": [], "notes": []},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["replace"]
+    assert DistinctionNote.objects.count() == 1  # nothing was replaced
+
+
+def test_notes_are_listed_by_class_or_search(guide, annotator):
+    client = api_client_for(annotator)
+    about = client.get("/api/guide/notes/?wnid=n02094258").json()
+    assert [note["id"] for note in about["results"]] == [guide.pk]
+    assert client.get("/api/guide/notes/?wnid=n03642806").json()["count"] == 0
+    assert client.get("/api/guide/notes/?search=prick").json()["count"] == 1  # in its text
+    assert client.get("/api/guide/notes/?search=norwhich").json()["count"] == 1  # a typo
+
+
+def test_listing_and_searching_entries_takes_a_fixed_number_of_queries(
+    many_entries, annotator, django_assert_max_num_queries
+):
+    client = api_client_for(annotator)
+    client.get("/api/guide/entries/?search=terrier")  # builds the class search index
+    for url in ("/api/guide/entries/?search=terrier", "/api/guide/entries/"):
+        # token, roles, count, page, class names (+ the class tree's fingerprint now and then)
+        with django_assert_max_num_queries(6):
+            assert client.get(url).status_code == 200

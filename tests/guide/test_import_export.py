@@ -17,8 +17,9 @@ from labeling.guide.services import (
     guide_export,
     guide_import,
 )
+from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
 from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
@@ -245,17 +246,17 @@ def test_a_bad_document_lists_every_problem_and_writes_nothing(annotator, study_
     expected = [
         "'format' must be 1",
         "unknown top-level keys: extra",
-        "entries[1]: unknown class n99999999",
-        "entries[2]: n02092468 is not an ImageNet class",
+        "entries[1]: Not ImageNet classes: n99999999.",
+        "entries[2]: Not ImageNet classes: n02092468.",
         "entries[3]: 'dog' is not a wnid",
         "entries[4]: 'text' must be a string",
         "entries[5]: n02094258 has more than one entry",
         "entries[6]: an entry must be an object",
         "entries[7]: unknown keys txt",
-        "notes[0]: a note needs a non-empty 'title'",
-        "notes[1]: a note compares at least two different classes",
-        "notes[2]: unknown class n88888888",
-        "notes[3]: the title must be one line",
+        "notes[0]: A distinction note needs a title.",
+        "notes[1]: A distinction note compares at least two different classes.",
+        "notes[2]: Not ImageNet classes: n88888888.",
+        "notes[3]: The title must be one line.",
         "notes[4]: the title 'Same' is used by another note",
         "notes[5]: 'wnids' must be a list",
     ]
@@ -289,7 +290,7 @@ def test_markdown_problems_name_their_lines():
     assert any(p.startswith("line 11: a distinction note needs a 'Classes:") for p in problems)
 
     unknown = "# Labeling guide\n\n## Mystery (n99999999)\n\nx\n"
-    with pytest.raises(GuideImportError, match="line 3: unknown class n99999999"):
+    with pytest.raises(GuideImportError, match="line 3: Not ImageNet classes: n99999999"):
         guide_import(document=document_parse(content=unknown, fmt="markdown"), author=None)
 
 

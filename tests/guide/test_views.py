@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
 
 import pytest
 from django.template.loader import render_to_string
@@ -17,8 +16,9 @@ from labeling.guide.services import (
     guide_freeze,
     guide_release,
 )
+from labeling.taxonomy.models import Synset
 from tests.helpers import login
-from tests.taxonomy.factories import make_class
+from tests.taxonomy.factories import make_class, make_imagenet_classes
 
 pytestmark = pytest.mark.django_db
 
@@ -317,7 +317,7 @@ def test_admins_freeze_and_release_from_the_freeze_page(guide, study_admin, anno
     assert not freeze.is_active and freeze.released_by == study_admin
     assert client.post("/guide/freeze/", {"action": "nonsense"}).status_code == 400
     response = client.post("/guide/freeze/", {"action": "freeze", "name": ""})
-    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
 
 
 def test_the_entry_panel_include_renders_for_a_class_page(guide):
@@ -344,76 +344,69 @@ def test_the_static_files_exist_and_nothing_comes_from_a_cdn(guide, annotator):
     assert "//cdn" not in page and "https://" not in page
 
 
-# --- In a real browser ------------------------------------------------------------------------
+def test_a_release_without_a_valid_freeze_id_is_a_400_with_a_message(study_admin):
+    client = login(study_admin)
+    for freeze_id in ("abc", "", "-1", "1.5"):
+        response = client.post("/guide/freeze/", {"action": "release", "freeze_id": freeze_id})
+        assert response.status_code == 400, freeze_id
+        assert "No freeze to release: the freeze id must be a number." in response.text
+    assert client.post("/guide/freeze/", {"action": "release"}).status_code == 400
+    response = client.post("/guide/freeze/", {"action": "release", "freeze_id": "999"})
+    assert response.status_code == 404
 
 
-@contextmanager
-def chromium(live_server, session_cookie: str) -> Iterator:
-    """A headless Chromium page (Debian's chromium, as in tests/browser), logged in.
-
-    Playwright's sync API keeps an event loop running in this thread, and Django keeps database
-    connections per async context: a query made while it runs would open a connection nobody
-    closes. So the test touches the database only before and after this block.
-    """
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.context.add_cookies(
-                [{"name": "sessionid", "value": session_cookie, "url": live_server.url}]
-            )
-            page.errors = []
-            page.on("pageerror", lambda error: page.errors.append(str(error)))
-            page.on(  # (the browser's own favicon request 404s: not the page's doing)
-                "console",
-                lambda m: (
-                    page.errors.append(m.text)
-                    if m.type == "error" and "favicon" not in str(m.location)
-                    else None
-                ),
-            )
-            yield page
-        finally:
-            browser.close()
+def test_releasing_a_released_freeze_from_a_stale_page_says_so(study_admin):
+    freeze = guide_freeze(name="Round 1", by=study_admin)
+    guide_release(freeze=freeze, by=study_admin)
+    response = login(study_admin).post(
+        "/guide/freeze/", {"action": "release", "freeze_id": freeze.pk}
+    )
+    assert response.status_code == 400
+    assert "This freeze was already released." in response.text
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_the_editor_previews_as_you_type_and_the_index_filters(live_server, annotator):
-    norfolk, norwich = make_class("norfolk"), make_class("norwich")
-    guide_entry_save(synset=norfolk, text="Drop ears.", author=annotator)
-    distinction_note_save(title="Ears", text="x", synsets=[norfolk, norwich], author=annotator)
-    cookie = login(annotator).cookies["sessionid"].value
+def test_the_index_search_forgives_typos_finds_wnid_prefixes_and_names_synonyms(annotator):
+    classes = make_imagenet_classes()
+    Synset.objects.filter(wnid="n01682714").update(
+        lemmas=["American chameleon", "anole", "Anolis carolinensis"]
+    )
+    guide_entry_save(synset=classes["n01682714"], text="Green to brown.", author=annotator)
+    guide_entry_save(synset=classes["n02094114"], text="Drop ears.", author=annotator)
+    client = login(annotator)
+    page = client.get("/guide/?q=anole").text
+    assert 'href="/guide/entries/n01682714/"' in page
+    assert '<span class="matched">matched: anole</span>' in page
+    page = client.get("/guide/?q=norfok+terier").text
+    assert 'href="/guide/entries/n02094114/"' in page
+    page = client.get("/guide/?q=n01").text
+    assert 'href="/guide/entries/n01682714/"' in page
+    assert 'href="/guide/entries/n02094114/"' not in page
+    assert "Write the entry for tench" in page
 
-    with chromium(live_server, cookie) as page:
-        page.goto(f"{live_server.url}/guide/entries/n02094114/edit/")
-        page.fill(
-            "textarea[name=text]",
-            "**Prick** ears unlike [[n02094258]] <img src=x onerror=alert(1)>",
-        )
-        preview = page.locator(".guide-preview")
-        preview.locator("strong", has_text="Prick").wait_for()
-        link = preview.locator("a.class-link[href='/classes/n02094258/']")
-        assert link.inner_text() == "Norwich terrier"
-        assert preview.locator("img").count() == 0
-        page.fill("input[name=comment]", "ears")
-        page.click("form.guide-form button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/guide/entries/n02094114/")
 
-        page.goto(f"{live_server.url}/guide/")
-        assert page.locator("#guide-lists li").count() == 2
-        page.fill("#guide-q", "ears")  # typing filters without reloading
-        assert page.locator("#guide-lists li:visible").count() == 1
-        page.fill("#guide-q", "")
-        assert page.locator("#guide-lists li:visible").count() == 2
-        errors = list(page.errors)
+def test_a_search_that_lists_only_part_of_its_results_says_so(annotator, monkeypatch):
+    classes = make_imagenet_classes()
+    for wnid in ("n02094114", "n02094258", "n02093754"):  # Norfolk, Norwich, Border terrier
+        guide_entry_save(synset=classes[wnid], text="A terrier.", author=annotator)
+    monkeypatch.setattr("labeling.guide.views.SEARCH_SHOWN", 2)
+    client = login(annotator)
+    page = client.get("/guide/?q=terrier").text
+    assert "Showing 2 of 3 — refine the search." in page
+    assert '<span class="count" data-filter-count data-total="3">3</span>' in page
+    assert page.count("Write the entry for") == 16  # the other terriers: all of them
+    page = client.get("/guide/?q=n02").text
+    assert page.count("Write the entry for") == 20
+    assert re.search(r"Showing 20 of \d{3} — refine the search\.", page)
+    # Without a search, every entry is listed.
+    page = client.get("/guide/").text
+    assert page.count('href="/guide/entries/n02') == 3 and "refine the search" not in page
 
-    assert errors == []
-    entry = GuideEntry.objects.get(synset=norfolk)
-    assert entry.text.startswith("**Prick** ears") and entry.revisions.count() == 2
+
+def test_the_index_takes_a_fixed_number_of_queries(
+    many_entries, annotator, django_assert_max_num_queries
+):
+    client = login(annotator)
+    client.get("/guide/?q=terrier")  # builds the class search index
+    for url in ("/guide/?q=terrier", "/guide/"):
+        with django_assert_max_num_queries(9):
+            assert client.get(url).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -95,3 +97,33 @@ def test_a_reference_image_uploaded_in_the_admin_respects_the_limit(superuser_cl
         {"synset": norfolk.pk, "upload": SimpleUploadedFile("b.JPEG", picture(seed=2))},
     )
     assert b"already has the most (1) reference images" in response.content
+
+
+def test_the_admin_shows_pictures_through_the_role_checked_file_views(study_admin):
+    """A study admin (not a superuser) sees each picture and opens its file: links go to /files/,
+    never to the media URL, which is not served."""
+    client = login(study_admin)
+    image = make_image()
+    reference = reference_image_create(
+        synset=make_class("norfolk"), original_name="r", data=picture()
+    )
+    pages = {
+        "/admin/images/image/": f"/files/images/{image.public_id}/thumb/",
+        f"/admin/images/image/{image.pk}/change/": f"/files/images/{image.public_id}/",
+        "/admin/images/referenceimage/": f"/files/references/{reference.pk}/thumb/",
+        f"/admin/images/referenceimage/{reference.pk}/change/": (
+            f"/files/references/{reference.pk}/"
+        ),
+    }
+    for page, expected in pages.items():
+        content = client.get(page).content.decode()
+        assert "media-not-served" not in content, page
+        assert f'"{expected}"' in content, page
+        links = set(re.findall(r'(?:href|src)="(/files/[^"]+)"', content))
+        assert links, page
+        for link in links:
+            response = client.get(link)
+            assert response.status_code == 200, link
+            assert response["Content-Type"].startswith("image/"), link
+    change = client.get(f"/admin/images/image/{image.pk}/change/").content.decode()
+    assert re.search(rf'<img src="/files/images/{image.public_id}/thumb/"[^>]*width=', change)

@@ -17,7 +17,6 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from labeling.images.importing import ImportReport, StoredFiles, write_batch
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from tests.images.factories import picture
 from tests.taxonomy.factories import make_class
@@ -369,32 +368,6 @@ def test_a_wrong_class_index_folder_or_file_name_in_the_v2_layout_is_rejected(
     output = run("import_imagenetv2", str(folder), source="imagenetv2-top-images", skip_bad=True)
     assert "1 imported" in output
     assert list(Image.objects.values_list("original_name", flat=True)) == [V2_IDS[2]]
-
-
-def test_a_failed_write_deletes_the_files_it_stored(tmp_path):
-    report = ImportReport(what="images")
-
-    def write_then_fail(files: StoredFiles) -> None:
-        name = default_storage.save("images/zz/zzzz.jpg", io.BytesIO(b"data"))
-        files.add(name)
-        raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        write_batch(report, write_then_fail)
-    assert stored_files() == []
-
-
-def test_a_problem_found_while_writing_rolls_back_the_batch_and_its_files(tmp_path):
-    report = ImportReport(what="images")
-
-    def write_then_find_a_problem(files: StoredFiles) -> None:
-        files.add(default_storage.save("images/zz/zzzz.jpg", io.BytesIO(b"data")))
-        ImageSource.objects.create(slug="written", name="written", dataset="other")
-        report.reject("x.JPEG", None, "changed since it was checked")
-
-    write_batch(report, write_then_find_a_problem)
-    assert report.batch_rejected
-    assert stored_files() == [] and not ImageSource.objects.filter(slug="written").exists()
 
 
 # --- reference images ------------------------------------------------------------------------

@@ -117,7 +117,8 @@ def test_no_endpoint_an_annotator_reaches_reveals_the_answer(study, annotator):
         calls.append(("answers list", client.get(f"/api/rounds/{round.pk}/answers/")))
         body = first.json()
         for name in ("image", "thumbnail", "prefetch"):
-            calls.append((name, client.get(body[name], HTTP_ACCEPT="image/*")))
+            if body[name] is not None:  # no prefetch at the last item
+                calls.append((name, client.get(body[name], HTTP_ACCEPT="image/*")))
         if client.__class__.__name__ == "APIClient":
             key = str(uuid.uuid4())
             answer = {"item": body["item"], "wnid": OWN_ANSWER, "active_seconds": 4, "events": []}

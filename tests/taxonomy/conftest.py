@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
+from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load
 from labeling.taxonomy.wordnet import WordNetUnavailable, wordnet_corpus
 
 

@@ -42,23 +42,28 @@ def make_ancestor() -> Synset:
     return synset
 
 
+def imagenet_class_list() -> list[tuple[int, str, str]]:
+    """The (index, wnid, name) rows of fixtures/imagenet_classes.tsv."""
+    with CLASSES_TSV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [(int(row["index"]), row["wnid"], row["name"]) for row in rows]
+
+
 def make_imagenet_classes() -> dict[str, Synset]:
     """The 1000 ImageNet classes by wnid, made directly (no tree, every group `object`): for
     tests that need every class to exist but not the hierarchy."""
-    with CLASSES_TSV.open() as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
     Synset.objects.bulk_create(
         [
             Synset(
-                wnid=row["wnid"],
-                nltk_name=f"class{row['index']}.n.01",
-                name=row["name"],
-                display_name=row["name"],
-                class_index=int(row["index"]),
+                wnid=wnid,
+                nltk_name=f"class{index}.n.01",
+                name=name,
+                display_name=name,
+                class_index=index,
                 group=ClassGroup.OBJECT,
             )
-            for row in rows
+            for index, wnid, name in imagenet_class_list()
         ],
         ignore_conflicts=True,
     )
-    return {synset.wnid: synset for synset in Synset.objects.filter(class_index__isnull=False)}
+    return {synset.wnid: synset for synset in Synset.objects.classes()}

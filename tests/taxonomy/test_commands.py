@@ -6,12 +6,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
-from labeling.taxonomy.services import (
+from labeling.taxonomy.fixture import (
     taxonomy_classes_path,
     taxonomy_fixture_path,
     taxonomy_serialize,
 )
+from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
 
 
 def run(command: str, *args: str) -> str:

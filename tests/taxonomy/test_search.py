@@ -12,7 +12,8 @@ import random
 
 import pytest
 
-from labeling.taxonomy import search_index
+from labeling.taxonomy import snapshot as snapshot_module
+from labeling.taxonomy.fixture import taxonomy_derive
 from labeling.taxonomy.search import (
     ClassSearchIndex,
     edit_distance,
@@ -20,7 +21,8 @@ from labeling.taxonomy.search import (
     phonetic_key,
     typo_bound,
 )
-from labeling.taxonomy.search_index import (
+from labeling.taxonomy.services import taxonomy_load
+from labeling.taxonomy.snapshot import (
     PATH_SEPARATOR,
     TaxonomySnapshot,
     class_search_index,
@@ -28,7 +30,6 @@ from labeling.taxonomy.search_index import (
     taxonomy_snapshot_clear,
     taxonomy_snapshot_from_rows,
 )
-from labeling.taxonomy.services import taxonomy_derive, taxonomy_load
 
 CHIHUAHUA = "n02085620"
 NORFOLK_TERRIER = "n02094114"
@@ -329,14 +330,14 @@ def test_a_warm_index_costs_no_query_and_a_check_costs_one(
     first = class_search_index()
     with django_assert_num_queries(0):
         assert class_search_index() is first
-    monkeypatch.setattr(search_index, "CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(snapshot_module, "CHECK_SECONDS", 0.0)
     with django_assert_num_queries(1):  # the fingerprint only: nothing changed
         assert class_search_index() is first
 
 
 def test_the_index_is_rebuilt_when_the_taxonomy_changes(loaded, committed_document, monkeypatch):
     assert class_search_index().search("zzyzx tench") == []
-    monkeypatch.setattr(search_index, "CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(snapshot_module, "CHECK_SECONDS", 0.0)
     document = copy.deepcopy(committed_document)
     tench = next(item for item in document["synsets"] if item["wnid"] == TENCH)
     tench["lemmas"].append("zzyzx tench")  # an in-place edit: no row added or removed

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 
 import pytest
 from django.db.models import F
 
+from labeling.taxonomy.fixture import (
+    TaxonomyError,
+)
 from labeling.taxonomy.models import (
     DOG_WNID,
     ORGANISM_WNID,
@@ -22,26 +24,14 @@ from labeling.taxonomy.selectors import (
     synset_parents,
     taxonomy_counts,
 )
-from labeling.taxonomy.services import (
-    TaxonomyError,
-    taxonomy_build,
-    taxonomy_classes_path,
-    taxonomy_fixture_path,
-    taxonomy_load,
-    taxonomy_serialize,
-)
+from labeling.taxonomy.services import taxonomy_load
+from tests.taxonomy.factories import imagenet_class_list
 
 ENTITY = "n00001740"
 CHIHUAHUA = "n02085620"
 CANINE = "n02083346"
 DOMESTIC_ANIMAL = "n01317541"
 TENCH, GOLDFISH, CYPRINID, FISH = "n01440764", "n01443537", "n01439121", "n02512053"
-
-
-def tsv_classes() -> list[tuple[int, str, str]]:
-    with open(taxonomy_classes_path(), encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return [(int(row["index"]), row["wnid"], row["name"]) for row in rows]
 
 
 def snapshot() -> dict:
@@ -61,46 +51,15 @@ def by_wnid(document: dict) -> dict[str, dict]:
     return {item["wnid"]: item for item in document["synsets"]}
 
 
-# --- The committed fixture --------------------------------------------------------------------
-
-
-def test_the_fixture_has_the_1000_classes_with_the_wnids_and_order_of_the_class_list(
-    committed_document,
-):
-    classes = [item for item in committed_document["synsets"] if item["class_index"] is not None]
-    assert [(c["class_index"], c["wnid"], c["name"]) for c in classes] == tsv_classes()
-    # Classes come first, in index order; then the ancestors by wnid.
-    assert committed_document["synsets"][:1000] == classes
-    ancestors = [item["wnid"] for item in committed_document["synsets"][1000:]]
-    assert ancestors == sorted(ancestors)
-    assert all(item["class_index"] is None for item in committed_document["synsets"][1000:])
-
-
-def test_the_fixture_file_is_in_its_canonical_deterministic_form(committed_document):
-    text = taxonomy_fixture_path().read_text(encoding="utf-8")
-    assert taxonomy_serialize(document=committed_document) == text
-    assert committed_document["format"] == 1
-    assert committed_document["wordnet_version"] == "3.0"
-
-
-def test_every_name_is_the_first_lemma(committed_document):
-    for item in committed_document["synsets"]:
-        assert item["name"] == item["lemmas"][0]
-        assert "_" not in item["name"]
-
-
-def test_building_from_wordnet_gives_the_committed_document(wordnet, committed_document):
-    built = taxonomy_build(classes_tsv=taxonomy_classes_path(), wordnet=wordnet)
-    assert built == committed_document
-
-
 # --- Loading ------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_loading_stores_1000_classes_118_dogs_410_organisms_and_590_objects(loaded):
     assert classes_all().count() == 1000
-    assert list(classes_all().values_list("wnid", flat=True)) == [w for _, w, _ in tsv_classes()]
+    assert list(classes_all().values_list("wnid", flat=True)) == [
+        w for _, w, _ in imagenet_class_list()
+    ]
     assert class_groups_counts() == {"dog": 118, "organism": 292, "object": 590}
     assert classes_under(wnid=DOG_WNID).count() == 118
     assert classes_under(wnid=ORGANISM_WNID).count() == 410  # the dogs are organisms too

@@ -3,17 +3,43 @@
 (function () {
   "use strict";
 
+  // Lower case without accents, as the server folds names ("Pékinois" finds "pekinois").
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // Typing filters the lists on the page: each card shows how many of its items match and
+  // disappears when none does; a line says so when nothing at all matches. (Search, on the
+  // server, looks through the whole guide.)
   function setupFilter(input) {
     var root = document.querySelector(input.getAttribute("data-guide-filter"));
     if (!root) return;
-    var items = root.querySelectorAll("[data-filter-text]");
-    input.addEventListener("input", function () {
-      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      items.forEach(function (item) {
-        var text = item.getAttribute("data-filter-text");
-        item.hidden = !words.every(function (word) { return text.indexOf(word) !== -1; });
+    var groups = root.querySelectorAll("[data-filter-group]");
+    var empty = document.getElementById("guide-filter-empty");
+    var echo = empty && empty.querySelector("[data-filter-echo]");
+
+    function apply() {
+      var words = fold(input.value).split(/\s+/).filter(Boolean);
+      var anyShown = false;
+      groups.forEach(function (group) {
+        var shown = 0;
+        group.querySelectorAll("[data-filter-text]").forEach(function (item) {
+          var text = item.getAttribute("data-filter-text");
+          item.hidden = !words.every(function (word) { return text.indexOf(word) !== -1; });
+          if (!item.hidden) shown += 1;
+        });
+        var count = group.querySelector("[data-filter-count]");
+        if (count) count.textContent = words.length ? shown : count.getAttribute("data-total");
+        group.hidden = words.length > 0 && shown === 0;
+        if (!group.hidden) anyShown = true;
       });
-    });
+      if (empty) {
+        empty.hidden = anyShown;
+        if (echo) echo.textContent = input.value.trim();
+      }
+    }
+
+    input.addEventListener("input", apply);
   }
 
   function setupPreview(editor) {

@@ -7,13 +7,13 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from labeling.images.importing import (
-    ImportReport,
-    classes_by_wnid,
     image_source_for_import,
     images_import,
     scan_imagenetv2_folder,
 )
-from labeling.images.management.base import BATCH_HELP, ImageImportCommand
+from labeling.images.management.base import ImageImportCommand
+from labeling.importing.commands import BATCH_HELP
+from labeling.taxonomy.selectors import classes_by_wnid
 
 
 class Command(ImageImportCommand):
@@ -40,9 +40,7 @@ class Command(ImageImportCommand):
             image_source = image_source_for_import(slug=source, imagenetv2=True)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        report = ImportReport(
-            what="images", dry_run=options["dry_run"], skip_bad=options["skip_bad"]
-        )
+        report = self.new_report("images", options)
         items = scan_imagenetv2_folder(root=dir, report=report, classes=classes_by_wnid())
         images_import(
             source=image_source,

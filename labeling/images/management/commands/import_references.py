@@ -8,12 +8,12 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from labeling.images.importing import (
-    ImportReport,
-    classes_by_wnid,
     references_import,
     scan_reference_folders,
 )
-from labeling.images.management.base import BATCH_HELP, ImageImportCommand
+from labeling.images.management.base import ImageImportCommand
+from labeling.importing.commands import BATCH_HELP
+from labeling.taxonomy.selectors import classes_by_wnid
 
 
 class Command(ImageImportCommand):
@@ -45,9 +45,7 @@ class Command(ImageImportCommand):
             raise CommandError(
                 f"--per-class must be between 1 and {limit} (REFERENCE_IMAGES_PER_CLASS)"
             )
-        report = ImportReport(
-            what="reference images", dry_run=options["dry_run"], skip_bad=options["skip_bad"]
-        )
+        report = self.new_report("reference images", options)
         items = scan_reference_folders(
             root=dir, per_class=per_class, seed=seed, report=report, classes=classes_by_wnid()
         )

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from labeling.images.importing import ImportReport
-from labeling.images.management.base import BATCH_HELP, ImportCommand
+from labeling.importing.commands import BATCH_HELP, ImportCommand
 from labeling.predictions.importing import PredictionFileError, predictions_import
 
 
@@ -37,9 +36,7 @@ class Command(ImportCommand):
         if not file.is_file():
             raise CommandError(f"{file} is not a file")
         metadata = _read_models(models) if models is not None else None
-        report = ImportReport(
-            what="prediction rows", dry_run=options["dry_run"], skip_bad=options["skip_bad"]
-        )
+        report = self.new_report("prediction rows", options)
         try:
             predictions_import(
                 path=file, report=report, models_metadata=metadata, progress=self.progress

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.review.annotations import annotations_write
+from labeling.review.annotation_files import annotations_write
 from labeling.review.management.commands.import_annotations import FORMAT_HELP
 
 

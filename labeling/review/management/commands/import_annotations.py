@@ -6,9 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from labeling.images.importing import ImportReport
-from labeling.images.management.base import BATCH_HELP, ImportCommand
-from labeling.review.annotations import AnnotationFileError, annotations_import
+from labeling.importing.commands import BATCH_HELP, ImportCommand
+from labeling.review.annotation_files import AnnotationFileError, annotations_import
 
 FORMAT_HELP = (
     "FILE is a JSON object keyed by image name: the ImageNet val file name "
@@ -35,9 +34,7 @@ class Command(ImportCommand):
 
     def handle(self, *args, file: Path, **options) -> None:
         file = Path(file)
-        report = ImportReport(
-            what="annotated images", dry_run=options["dry_run"], skip_bad=options["skip_bad"]
-        )
+        report = self.new_report("annotated images", options)
         try:
             annotations_import(path=file, report=report)
         except AnnotationFileError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.taxonomy.services import (
+from labeling.taxonomy.fixture import (
     TaxonomyError,
     taxonomy_build,
     taxonomy_classes_path,

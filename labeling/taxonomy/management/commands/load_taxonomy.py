@@ -7,12 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.taxonomy.services import (
-    TaxonomyError,
-    taxonomy_fixture_path,
-    taxonomy_load,
-    taxonomy_read,
-)
+from labeling.taxonomy.fixture import TaxonomyError, taxonomy_fixture_path, taxonomy_read
+from labeling.taxonomy.services import taxonomy_load, taxonomy_load_text
 
 
 class Command(BaseCommand):
@@ -33,17 +29,7 @@ class Command(BaseCommand):
             counts = taxonomy_load(document=taxonomy_read(path=fixture))
         except TaxonomyError as error:
             raise CommandError(f"{error}; nothing was written") from None
-        groups = counts["groups"]
         self.stdout.write(
             f"loaded {fixture} in {time.monotonic() - started:.1f} s: "
-            f"{counts['synsets']} synsets ({counts['classes']} classes), {counts['edges']} edges, "
-            f"{counts['closure_rows']} closure rows, {counts['multi_parent']} nodes with several "
-            f"parents\n"
-            f"classes: {groups['dog']} dog, {counts['organism_incl_dogs']} organism (incl. dogs), "
-            f"{groups['object']} object\n"
-            f"changes: {counts['synsets_created']} synsets created, "
-            f"{counts['synsets_updated']} updated, {counts['synsets_detached']} detached; "
-            f"edges +{counts['edges_created']} -{counts['edges_deleted']}; closure rows "
-            f"+{counts['closure_created']} ~{counts['closure_updated']} "
-            f"-{counts['closure_deleted']}"
+            + taxonomy_load_text(counts=counts)
         )

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from labeling.images.models import Image
-from labeling.review.annotations import annotations_export
+from labeling.review.annotation_files import annotations_export
 from labeling.review.models import Candidate, ImageLabel, LabelChange
 from tests.images.factories import make_images
 

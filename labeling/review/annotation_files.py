@@ -23,13 +23,13 @@ from pathlib import Path
 
 from django.db import transaction
 
-from labeling.images.importing import BatchRejected, ImportReport, unknown_wnid
 from labeling.images.models import Image
 from labeling.images.selectors import image_resolve_names
 from labeling.images.services import images_mark_problematic
+from labeling.importing.report import BatchRejected, ImportReport, unknown_wnid
 from labeling.review.models import ImageLabel, LabelState
 from labeling.review.services import image_labels_replace
-from labeling.taxonomy.models import Synset
+from labeling.taxonomy.selectors import classes_by_wnid
 
 STATES = tuple(LabelState.values)  # correct, wrong, unclear
 WRAPPER_KEYS = {"_meta", "data", "labels", "problematic"}
@@ -96,7 +96,7 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
         if name in entries:
             report.reject(where, line, f"{name} is listed twice (also line {lines.of(name)})")
 
-    classes = dict(Synset.objects.filter(class_index__isnull=False).values_list("wnid", "id"))
+    classes = {wnid: synset.pk for wnid, synset in classes_by_wnid().items()}
     names = list(entries)
     image_ids = image_resolve_names(names=[*names, *problematic_names])
     annotations = Annotations()

@@ -1,0 +1,53 @@
+"""Error pages: a page gets the app's layout, a reason and a way back; anything under /api/
+gets JSON like every other API error (api/exceptions.py), even when no API view was reached
+(an unknown address, an error outside DRF).
+
+Used only with DEBUG off; with DEBUG on Django shows its own debug pages.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.urls import Resolver404
+from django.views.decorators.csrf import requires_csrf_token
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _reason(exception: Exception | None, default: str) -> str:
+    """The exception's own message where the app wrote one for people (our Http404 and
+    PermissionDenied messages); Django's URL resolver puts its internals there instead."""
+    if exception is None or isinstance(exception, Resolver404) or not exception.args:
+        return default
+    message = exception.args[0]
+    return message if isinstance(message, str) and message.strip() else default
+
+
+@requires_csrf_token
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _reason(exception, "Not found.")}, status=404)
+    reason = _reason(exception, "There is no page at this address.")
+    return render(request, "404.html", {"reason": reason}, status=404)
+
+
+@requires_csrf_token
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    reason = _reason(exception, "You may not see this page.")
+    if _is_api(request):
+        return JsonResponse({"detail": reason}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "A server error occurred."}, status=500)
+    # Without the request: its context processors may need the database that just failed.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

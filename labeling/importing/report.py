@@ -1,0 +1,94 @@
+"""What an import reports: what it wrote, what it skipped as stored already, and every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labeling.taxonomy.text import WNID_RE
+
+# Beyond this many problems only the count grows: a wholly malformed 3-million-row file must not
+# exhaust memory just listing itself.
+MAX_LISTED = 100_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong (or was skipped) where: `line` is None for a whole file."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import batch; see labeling.importing for the rules."""
+
+    what: str  # "images", "prediction rows", …
+    dry_run: bool = False
+    skip_bad: bool = False
+    imported: int = 0  # written (or, in a dry run, that would be written)
+    skipped_duplicate: int = 0
+    rejected: list[Problem] = field(default_factory=list)
+    rejected_count: int = 0  # may exceed len(rejected): see MAX_LISTED
+    duplicates: list[Problem] = field(default_factory=list)
+    details: dict[str, object] = field(default_factory=dict)  # import-specific counts
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def reject(self, file: str | Path, line: int | None, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_LISTED:
+            self.rejected.append(Problem(str(file), line, reason))
+
+    def skip_duplicate(self, file: str | Path, line: int | None, reason: str) -> None:
+        self.skipped_duplicate += 1
+        if len(self.duplicates) < MAX_LISTED:
+            self.duplicates.append(Problem(str(file), line, reason))
+
+    def replace_with(self, other: ImportReport) -> None:
+        """Take over everything `other` reports (e.g. a second attempt's)."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(other, name))
+
+    @property
+    def batch_rejected(self) -> bool:
+        """True when problems stop the batch: then nothing is (or was) written."""
+        return self.rejected_count > 0 and not self.skip_bad
+
+    def summary(self) -> str:
+        if self.batch_rejected:
+            verb = "rejected: nothing was written"
+            imported = f"{self.imported:,} would have been imported"
+        elif self.dry_run:
+            verb = "dry run: nothing was written"
+            imported = f"{self.imported:,} would be imported"
+        else:
+            verb = "done"
+            imported = f"{self.imported:,} imported"
+        parts = [
+            imported,
+            f"{self.skipped_duplicate:,} skipped as duplicate",
+            f"{self.rejected_count:,} rejected",
+        ]
+        extra = "".join(f"; {key}: {value}" for key, value in self.details.items())
+        return f"{self.what}: {verb}. {', '.join(parts)}{extra}"
+
+
+class BatchRejected(Exception):
+    """Raised inside the batch's transaction to roll it back; carries the report."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(report.summary())
+        self.report = report
+
+
+def unknown_wnid(wnid: str) -> str:
+    """The problem with a wnid that names no class (look it up in taxonomy's classes_by_wnid)."""
+    if not WNID_RE.match(wnid):
+        return f"{wnid!r} is not a wnid (n + 8 digits)"
+    return f"unknown wnid {wnid}: not one of the 1000 ImageNet classes"

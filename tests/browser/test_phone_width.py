@@ -1,0 +1,132 @@
+"""Every main page fits a 390 px phone screen for each role: nothing scrolls the page sideways,
+and "Log out" stays on screen. Also the API's Swagger UI renders its operations from our own
+server alone.
+
+Runs in both passes of scripts/test (see test_class_pages.py for the live server and the worker).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page
+
+from labeling.accounts.roles import Role
+from labeling.guide.services import guide_entry_save
+from labeling.taxonomy.models import Synset
+from tests.browser.helpers import log_in
+from tests.helpers import make_user
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+NORFOLK, NORWICH, HUNTING_DOG = "n02094114", "n02094258", "n02087122"
+# Page → what each role gets there (the freeze page is for admins; others see the 403 page).
+PAGES = {
+    "/": 200,
+    "/classes/": 200,
+    f"/classes/{NORFOLK}/": 200,
+    "/classes/?group=dog": 200,
+    "/classes/?q=terrier": 200,
+    f"/classes/node/{HUNTING_DOG}/": 200,
+    f"/classes/compare/?wnids={NORFOLK},{NORWICH}": 200,
+    "/guide/": 200,
+    f"/guide/entries/{NORFOLK}/": 200,
+    f"/guide/entries/{NORFOLK}/history/": 200,
+    "/guide/freeze/": {"annotator": 403, "researcher": 403, "admin": 200},
+    "/nope/": 404,
+}
+ROLES = {"annotator": Role.ANNOTATOR, "researcher": Role.RESEARCHER, "admin": Role.ADMIN}
+
+OVERFLOW = """() => ({
+    width: document.documentElement.scrollWidth,
+    culprits: [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+})"""
+
+
+@pytest.fixture
+def study(transactional_db, settings) -> None:
+    """The whole taxonomy, a guide entry with two revisions, a user per role (with realistic,
+    not tiny, user names: the name shows in the top bar)."""
+    settings.DEBUG = False  # the error pages as a deployment shows them
+    call_command("load_taxonomy", verbosity=0)
+    for name, role in ROLES.items():
+        make_user(f"{name}-maria", role)
+    norfolk = Synset.objects.get(wnid=NORFOLK)
+    for text in (
+        "Ears **fold forward** at the tip; wiry coat, often red or grizzle.",
+        "Ears **fold forward** at the tip (drop ears); compare the prick-eared "
+        f"[[{NORWICH}]]. A very long unbroken word: Pneumonoultramicroscopicsilicovolcanoconiosis",
+    ):
+        guide_entry_save(synset=norfolk, text=text, author=None, comment="phone width test")
+
+
+def fits(page: Page, control: str) -> list[str]:
+    """What is wrong with the page at phone width: sideways scroll, the control off screen."""
+    problems = []
+    overflow = page.evaluate(OVERFLOW)
+    if overflow["width"] > PHONE["width"]:
+        problems.append(f"scrollWidth {overflow['width']} (wider: {overflow['culprits']})")
+    box = page.get_by_role("button", name=control).or_(page.get_by_role("link", name=control))
+    box = box.first.bounding_box()
+    if box is None:
+        problems.append(f"no visible {control!r}")
+    elif box["x"] < 0 or box["x"] + box["width"] > PHONE["width"] or box["y"] < 0:
+        problems.append(f"{control!r} off screen at {box}")
+    elif box["y"] + box["height"] > PHONE["height"]:
+        problems.append(f"{control!r} below the first screen at {box}")
+    return problems
+
+
+def test_every_main_page_fits_a_phone_for_each_role(browser, live_server, study):
+    problems = []
+    for name in ROLES:
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        try:
+            log_in(page, live_server, f"{name}-maria")
+            for path, expected in PAGES.items():
+                status = expected[name] if isinstance(expected, dict) else expected
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != status:
+                    problems.append(f"{name} {path}: status {response.status}, not {status}")
+                problems += [f"{name} {path}: {p}" for p in fits(page, "Log out")]
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_login_and_error_pages_fit_a_phone_before_logging_in(browser, live_server, study):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    problems = []
+    try:
+        for path, status in {"/accounts/login/": 200, "/nope/": 404}.items():
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == status, path
+            problems += [f"{path}: {p}" for p in fits(page, "Log in")]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_swagger_ui_lists_the_operations_from_our_own_server_alone(page: Page, live_server, db):
+    make_user("rita", Role.RESEARCHER)
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    log_in(page, live_server, "rita")
+    page.goto(f"{live_server.url}/api/docs/")
+    operations = page.locator(".opblock-summary-path")
+    operations.first.wait_for()
+    paths = set(operations.all_inner_texts())
+    assert {"/api/classes/", "/api/classes/search/", "/api/guide/entries/"} <= {
+        p.replace("\u200b", "") for p in paths
+    }
+    page.wait_for_load_state("networkidle")
+    assert hosts == {urlsplit(live_server.url).netloc}, hosts
+    assert not page.problems, page.problems
