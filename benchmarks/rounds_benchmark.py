@@ -209,6 +209,7 @@ def build_study(rng: random.Random) -> tuple[int, list]:
                         answered_at=a.answered_at,
                         client_active_seconds=a.active_time.total_seconds(),
                         active_time=a.active_time,
+                        idle_limit_seconds=120,
                         events=sample_events,
                         processed_at=a.answered_at,
                     )

@@ -6,7 +6,6 @@ not revealed. A well-formed request the round's state does not allow is a 409.
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import CursorPagination
@@ -47,7 +46,9 @@ def _content_length(request: Request) -> int:
 
 
 class RoundsAPIMixin:
-    permission_classes = [IsAuthenticated, HasAnyRole]
+    # The labeling endpoints need only a login: the caller's assignment is the permission (it
+    # exists only for annotators), and without one the round is a 404.
+    permission_classes = [IsAuthenticated]
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RoundConflict):
@@ -57,9 +58,7 @@ class RoundsAPIMixin:
 
 def assignment_or_404(request: Request, round_id: int) -> Assignment:
     """The caller's assignment to the round; 404 for anyone else (the round stays unknown)."""
-    assignment = None
-    if Role.ANNOTATOR in user_roles(request.user):
-        assignment = assignment_for(round_id=round_id, user=request.user)
+    assignment = assignment_for(round_id=round_id, user=request.user)
     if assignment is None:
         raise exceptions.NotFound("No such round among yours.")
     return assignment
@@ -70,6 +69,7 @@ class RoundListView(RoundsAPIMixin, generics.GenericAPIView):
     their own progress; every round for admins and researchers."""
 
     serializer_class = s.RoundSerializer
+    permission_classes = [IsAuthenticated, HasAnyRole]
 
     @extend_schema(responses={200: s.RoundSerializer(many=True), **error_responses(401, 403)})
     def get(self, request: Request) -> Response:
@@ -156,16 +156,14 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
             )
         body = s.AnswerRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        # One transaction (one commit) for the answer and serving the next item.
-        with transaction.atomic():
-            outcome = answer_submit(
-                assignment=assignment,
-                idempotency_key=request.headers.get("Idempotency-Key"),
-                **body.validated_data,
-            )
-            served = item_serve(assignment=assignment)
+        # The answer and serving the next item happen in one transaction (one commit).
+        outcome = answer_submit(
+            assignment=assignment,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **body.validated_data,
+        )
         data = s.answer_response_data(
-            outcome.log, outcome.answer, s.next_item_data(served, request)
+            outcome.log, outcome.answer, s.next_item_data(outcome.next, request)
         )
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return Response(data, status=code)

@@ -328,6 +328,9 @@ class InteractionLog(models.Model):
     answered_at = models.DateTimeField()
     client_active_seconds = models.FloatField(help_text="as the page sent it, before clamping")
     active_time = models.DurationField()
+    idle_limit_seconds = models.PositiveIntegerField(
+        help_text="the round's idle limit when the answer was given (timing uses it)"
+    )
     events = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -347,6 +350,9 @@ class InteractionLog(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(active_time__gte=timedelta(0)), name="log_active_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(idle_limit_seconds__gte=1), name="log_idle_limit_positive"
             ),
         ]
         indexes = [

@@ -6,7 +6,16 @@ import statistics
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from labeling.accounts.roles import Role, user_roles
@@ -28,11 +37,18 @@ def _per_round(model, aggregate) -> Coalesce:
 
 def assignment_for(*, round_id: int, user: AbstractBaseUser | AnonymousUser) -> Assignment | None:
     """The user's assignment to the round, with the round, in one query; None if the round does
-    not exist or is not assigned to them."""
+    not exist, is not assigned to them, or they are no longer an annotator (only annotators
+    label: a role taken away ends their work at once)."""
     if not user.is_authenticated:
         return None
+    assignments = Assignment.objects.select_related("round").filter(round_id=round_id, user=user)
+    if not user.is_superuser:  # a superuser has every role
+        memberships = user._meta.get_field("groups").remote_field.through.objects
+        assignments = assignments.filter(
+            Exists(memberships.filter(user_id=OuterRef("user_id"), group__name=Role.ANNOTATOR))
+        )
     try:  # get(), not first(): no ORDER BY on the hot path
-        return Assignment.objects.select_related("round").get(round_id=round_id, user=user)
+        return assignments.get()
     except Assignment.DoesNotExist:
         return None
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, QuerySet
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
@@ -375,6 +375,7 @@ class AnswerOutcome:
     log: InteractionLog  # this submission (or, for a replay, the original one)
     answer: Answer
     status: str  # "created", "changed" or "replayed"
+    next: ServedItem  # the labeler's current item after this, served in the same transaction
 
 
 def _request_hash(**fields: Any) -> str:
@@ -402,7 +403,8 @@ def answer_submit(
     note: str = "",
     now: datetime | None = None,
 ) -> AnswerOutcome:
-    """Answer the labeler's current item, or change the answer to their previous one.
+    """Answer the labeler's current item, or change the answer to their previous one, and
+    serve the item that is current after that (recorded in the same commit).
 
     The same idempotency key again gives back the first submission (nothing is written); the
     same key with a different request is a conflict. The interaction log is stored with the
@@ -428,29 +430,31 @@ def answer_submit(
         flag=flag,
         note=note,
     )
+    # One transaction, so one commit, for the answer and serving the next item.
     with transaction.atomic():
-        # One submission per labeler and round at a time: the cursor below must not move under us.
         # One submission per labeler and round at a time: the cursor must not move under us.
         # The caller's object follows along, so that serving the next item after this sees it.
-        assignment.answered, assignment.round.state = (
+        # The same query tells whether this key was seen before (a retry), the rare case.
+        same_key = InteractionLog.objects.filter(
+            labeler_id=assignment.user_id, idempotency_key=idempotency_key
+        )
+        assignment.answered, assignment.round.state, seen = (
             Assignment.objects.select_for_update(of=("self",))
             .filter(pk=assignment.pk)
-            .values_list("answered", "round__state")
+            .annotate(seen=Exists(same_key))
+            .values_list("answered", "round__state", "seen")
             .get()
         )
-        previous = _one(
-            InteractionLog.objects.filter(
-                labeler_id=assignment.user_id, idempotency_key=idempotency_key
-            )
-        )
-        if previous is not None:
+        if seen:
+            previous = same_key.get()
             if previous.request_hash != request_hash:
                 raise RoundConflict(
                     "This Idempotency-Key was already used for a different answer; send a new "
                     "key for a new answer."
                 )
             answer = Answer.objects.select_related("round_image").get(pk=previous.answer_id)
-            return AnswerOutcome(log=previous, answer=answer, status="replayed")
+            served = item_serve(assignment=assignment)
+            return AnswerOutcome(log=previous, answer=answer, status="replayed", next=served)
         _require_open(assignment.round)
         _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
         clean_events = events_clean(events)
@@ -511,12 +515,14 @@ def answer_submit(
             answered_at=answer.answered_at,
             client_active_seconds=float(active_seconds),
             active_time=answer.active_time,
+            idle_limit_seconds=assignment.round.idle_limit_seconds,
             events=clean_events,
         )
         _schedule_timing(log.pk)
+        served = item_serve(assignment=assignment, now=now)
     answer.round_image = target
     status = "created" if log_kind == LogKind.ANSWER else "changed"
-    return AnswerOutcome(log=log, answer=answer, status=status)
+    return AnswerOutcome(log=log, answer=answer, status=status, next=served)
 
 
 def _class_problem(wnid: str) -> str | None:
@@ -643,22 +649,17 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
     """Turn a stored interaction log into its AnswerTiming row. Idempotent: a processed log is
     left alone; None if the log no longer exists."""
     with transaction.atomic():
-        log = _one(
-            InteractionLog.objects.select_for_update(of=("self",))
-            .select_related("answer__round_image__round")
-            .filter(pk=log_id)
-        )
+        log = _one(InteractionLog.objects.select_for_update(of=("self",)).filter(pk=log_id))
         if log is None:
             return None
         if log.processed_at is not None:
             return _one(AnswerTiming.objects.filter(log=log))
-        round = log.answer.round_image.round
         wall = max(log.answered_at - log.window_start, timedelta(0))
         wall_seconds = wall.total_seconds()
         measured = events_timing(
             log.events,
             wall_ms=wall // timedelta(milliseconds=1),
-            idle_limit_ms=round.idle_limit_seconds * 1000,
+            idle_limit_ms=log.idle_limit_seconds * 1000,
         )
         counts = measured.counts
 
@@ -668,7 +669,7 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
         # No row yet: it is written in the same transaction that marks the log processed.
         timing = AnswerTiming.objects.create(
             log=log,
-            answer=log.answer,
+            answer_id=log.answer_id,
             wall_seconds=wall_seconds,
             client_active_seconds=log.client_active_seconds,
             active_seconds=within(log.client_active_seconds),

@@ -148,6 +148,13 @@ def test_users_not_assigned_to_the_round_get_404_as_if_it_did_not_exist(
     assert unknown.json() == not_mine.json()
 
 
+def test_an_annotator_whose_role_is_taken_away_stops_at_once(client, annotator, evaluation):
+    item = next_item(client, evaluation)["item"]
+    annotator.groups.clear()
+    assert client.get(f"/api/rounds/{evaluation.pk}/next/").status_code == 404
+    assert post_answer(client, evaluation, item).status_code == 404
+
+
 def test_a_round_that_is_not_open_answers_409(client, annotator, images):
     draft = make_round(images, [annotator], open=False)
     response = client.get(f"/api/rounds/{draft.pk}/next/")
@@ -422,22 +429,23 @@ def test_progress_estimates_the_time_left_from_the_labelers_own_median(client, e
 
 
 def test_next_runs_a_fixed_handful_of_queries(client, evaluation, django_assert_max_num_queries):
-    # Token and roles, assignment with its round, the two items, recording the serving.
+    # The token, the assignment with its round (and the annotator role), the two items,
+    # recording the serving.
     next_item(client, evaluation)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         next_item(client, evaluation)
 
 
 def test_answering_runs_a_fixed_handful_of_queries(
     client, evaluation, django_assert_max_num_queries
 ):
-    # 11 queries and two savepoints (their SAVEPOINT and RELEASE count too), and at most one
+    # 9 queries and a savepoint (its SAVEPOINT and RELEASE count too), and at most one
     # check that the in-memory class tree is current (every few seconds); the timing task is
     # enqueued on commit, which a test transaction never reaches.
     taxonomy_snapshot()  # a running server has built it long ago
     for _ in range(3):
         item = next_item(client, evaluation)["item"]
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(12):
             assert post_answer(client, evaluation, item).status_code == 201
 
 
