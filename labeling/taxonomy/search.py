@@ -214,6 +214,7 @@ _SCORED = 4  # where every scored result (gloss, typo, partial) sorts: after the
 
 # Weights of the scored stage, in units of a word's inverse document frequency over the classes
 # (a word of one class in 1000 weighs ln(1001) = 6.9, a word of a hundred 2.4).
+_WEIGHT_SCALE = math.log(1001)
 TYPO_COST = 3.0  # per edit
 STEM_COST = 0.3  # the same word in the plural or singular: "mittens", "ducks"
 PREFIX_COST = 0.3  # per letter not typed yet ("frill" for "frilled"), at most PREFIX_COST_MAX
@@ -228,6 +229,7 @@ MAX_TOKENS = 8  # distinct words read from a query; no class name has more
 PREFIX_WORDS = 40  # completions considered for an unfinished word
 SHORT_TYPO_COST = 4.0  # per edit in a typed word of two or three letters
 MAX_SPLITS = 3  # ways to split a typed word into two known ones
+RESOLVE_MARGIN = 1.5  # a scored best match means the class when this many times ahead of the next
 
 
 @dataclass(frozen=True)
@@ -360,9 +362,12 @@ class ClassSearchIndex:
                 classes_with[stem(word)].add(name.pos)
         for word, positions in self.gloss_words.items():
             classes_with[stem(word)] |= positions
+        # Scaled as if there were 1000 classes, so the costs below mean the same in a smaller
+        # index (a test's, or a study's subset).
         total = len(self.records)
-        self.weight = {s: math.log(1 + total / len(p)) for s, p in classes_with.items()}
-        self.max_weight = math.log(1 + total)  # a word of one class, or none
+        scale = _WEIGHT_SCALE / math.log(1 + total) if total else 1.0
+        self.weight = {s: scale * math.log(1 + total / len(p)) for s, p in classes_with.items()}
+        self.max_weight = _WEIGHT_SCALE  # a word of one class, or of none
         self.name_weights = [tuple(self.weight[stem(w)] for w in name.words) for name in self.names]
 
         # Typos: symmetric deletions of whole name words, as spelt and by their phonetic keys
@@ -644,6 +649,23 @@ class ClassSearchIndex:
 
         self._offer_scored(tokens[:MAX_TOKENS], offer, typos=not exact, limit=limit)
         return self._ranked(hits, limit)
+
+    def resolve(self, query: str, *, limit: int = 5) -> tuple[SearchHit | None, list[SearchHit]]:
+        """The one class a person meant by `query`, and the best `limit` candidates (empty when
+        nothing matches). Meant is the only exact match (a name, synonym, wnid or index), else
+        the only match in the best tier of names as typed ("norwich" starts only Norwich terrier),
+        else a scored best match `RESOLVE_MARGIN` times ahead of the next ("chiwawa"). "crane"
+        (two exact matches) or "terrier" mean none: the candidates are for choosing."""
+        hits = self.search(query, limit)
+        if not hits:
+            return None, []
+        best = hits[0]
+        if best.tier < _SCORED:
+            alike = [hit for hit in hits if hit.tier == best.tier]
+            return (best if len(alike) == 1 else None), (alike if best.tier == 0 else hits)
+        if len(hits) == 1 or best.score >= RESOLVE_MARGIN * hits[1].score:
+            return best, hits
+        return None, hits
 
     def _ranked(self, hits: dict[int, _Found], limit: int) -> list[SearchHit]:
         ordered = sorted(hits.items(), key=lambda item: item[1].key)[:limit]

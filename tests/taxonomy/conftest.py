@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from labeling.taxonomy.search_index import taxonomy_snapshot_clear
 from labeling.taxonomy.services import taxonomy_fixture_path, taxonomy_load, taxonomy_read
 from labeling.taxonomy.wordnet import WordNetUnavailable, wordnet_corpus
 
@@ -34,3 +35,12 @@ def wordnet():
         return wordnet_corpus()
     except WordNetUnavailable as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(autouse=True)
+def fresh_snapshot():
+    """The process-wide snapshot (search, paths) must not carry one test's classes into the next:
+    a fingerprint check would notice, but only every few seconds."""
+    taxonomy_snapshot_clear()
+    yield
+    taxonomy_snapshot_clear()

@@ -14,6 +14,7 @@ import pytest
 
 from labeling.taxonomy import search_index
 from labeling.taxonomy.search import (
+    ClassRecord,
     ClassSearchIndex,
     edit_distance,
     normalize,
@@ -25,7 +26,6 @@ from labeling.taxonomy.search_index import (
     TaxonomySnapshot,
     class_search_index,
     taxonomy_snapshot,
-    taxonomy_snapshot_clear,
     taxonomy_snapshot_from_rows,
 )
 from labeling.taxonomy.services import taxonomy_derive, taxonomy_load
@@ -54,14 +54,6 @@ def snapshot(committed_document) -> TaxonomySnapshot:
 @pytest.fixture(scope="session")
 def index(snapshot) -> ClassSearchIndex:
     return snapshot.search_index
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """The process-wide snapshot must not carry one test's database into the next."""
-    taxonomy_snapshot_clear()
-    yield
-    taxonomy_snapshot_clear()
 
 
 def wnids(index: ClassSearchIndex, query: str, limit: int = 20) -> list[str]:
@@ -216,6 +208,58 @@ def test_a_prefix_does_not_hide_a_typo_but_comes_first(index):
     found = wnids(index, "bic", 5)
     assert found[0] == "n02835271"
     assert BIB in found
+
+
+# --- what a person meant ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "wnid"),
+    [
+        ("norwich", "n02094258"),  # the only name it starts
+        ("Norfolk terrier", NORFOLK_TERRIER),
+        ("chiwawa", CHIHUAHUA),  # a typo far ahead of the next guess
+        ("American bullfrog", BULLFROG),
+        (NORFOLK_TERRIER, NORFOLK_TERRIER),
+        ("151", CHIHUAHUA),
+    ],
+)
+def test_a_name_that_means_one_class_resolves_to_it(index, query, wnid):
+    meant, candidates = index.resolve(query)
+    assert meant is not None and meant.record.wnid == wnid
+    assert candidates[0] == meant
+
+
+def test_two_exact_matches_resolve_to_neither_and_offer_both(index):
+    meant, candidates = index.resolve("crane")
+    assert meant is None
+    assert {hit.record.wnid for hit in candidates} == {CRANE_BIRD, CRANE_MACHINE}
+
+
+def test_a_word_many_names_share_offers_the_best_candidates(index):
+    meant, candidates = index.resolve("terrier", limit=5)
+    assert meant is None
+    assert len(candidates) == 5
+    assert all("terrier" in hit.record.name.lower() for hit in candidates)
+
+
+def test_close_scores_resolve_to_neither(index):
+    meant, candidates = index.resolve("crane bird")
+    assert meant is None
+    assert [hit.record.wnid for hit in candidates[:2]] == [CRANE_BIRD, CRANE_MACHINE]
+
+
+def test_nothing_resolves_gibberish(index):
+    assert index.resolve("zzqx") == (None, [])
+
+
+def test_a_small_index_forgives_typos_as_the_full_one_does():
+    # Weights are scaled to the full taxonomy's, so a typo costs no more in a study's subset.
+    records = [
+        ClassRecord(wnid, i, name, name, (), "", "object", ())
+        for i, (wnid, name) in enumerate([("n03642806", "laptop"), (NORFOLK_TERRIER, "Norfolk")])
+    ]
+    assert ClassSearchIndex(records).search("laptp")[0].record.wnid == "n03642806"
 
 
 # --- names, synonyms, wnids --------------------------------------------------------------------
