@@ -769,7 +769,12 @@ class ClassSearchIndex:
             if found is not None:
                 score, n, chosen = found
                 name = self.names[n] if n is not None else None
-                order = (0, 0) if name is None else (not name.primary, len(name.norm))
+                # Ties: the primary name, then the shorter name or (for the gloss alone) the
+                # shorter gloss, where the word weighs more.
+                if name is None:
+                    order = (0, len(self.records[pos].gloss))
+                else:
+                    order = (not name.primary, len(name.norm))
                 scored.append((-score, *order, self.records[pos].index, pos, n, chosen))
         # Only the best `limit` can be shown (with the typed matches, still `limit` at least).
         for minus, *_, pos, n, chosen in heapq.nsmallest(limit, scored, key=lambda s: s[:4]):
@@ -828,7 +833,7 @@ class ClassSearchIndex:
             matched = {word for evidence in chosen for word in evidence[1]}
             words = tuple(word for word in name.words if word in matched)
         if n is None or not words:
-            key = (_SCORED, -round(score, 9), 0, 0, record.index)
+            key = (_SCORED, -round(score, 9), 0, len(record.gloss), record.index)
             return _Found(key, _GLOSS_TIER, record.gloss, "gloss", "gloss", gloss_words, (), score)
         edits = sum(evidence[3] for evidence in chosen)
         tier = _TYPO_TIER if edits else _PARTIAL_TIER
