@@ -40,6 +40,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from labeling.taxonomy.text import WNID_RE, fold
 
@@ -149,6 +150,15 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=512)
+def _query_deletions(word: str, depth: int) -> frozenset[str]:
+    """`_deletions` of a typed word, remembered: one query looks a word up in several indexes, and
+    people type the same words again."""
+    if depth == 1 and deletion_depth(len(word)) == 2:
+        return frozenset(v for v in _query_deletions(word, 2) if len(v) >= len(word) - 1)
+    return frozenset(_deletions(word, depth))
+
+
 def _shared_start(a: str, b: str) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -224,7 +234,7 @@ SHARED_START = 0.05  # per first letter a typo gets right, up to four: "beagel" 
 UNTYPED = 0.15  # share of the weight of each name word the query left out: "slug" is slug first
 OTHER_NAME = 0.8  # share for a word found in another name of the class: "great egret"
 GLOSS = 0.5  # share for a word found in the gloss: "crane bird"
-GLOSS_COMMON = 0.25  # a word in more glosses than this share tells no class apart ("the", "of")
+GLOSS_COMMON = 0.1  # a word in more glosses than this share tells no class apart ("the", "of")
 MAX_TOKENS = 8  # distinct words read from a query; no class name has more
 PREFIX_WORDS = 40  # completions considered for an unfinished word
 SHORT_TYPO_COST = 4.0  # per edit in a typed word of two or three letters
@@ -489,8 +499,12 @@ class ClassSearchIndex:
 
     @staticmethod
     def _candidates(text: str, index: dict[str, str], depth: int | None = None) -> set[str]:
+        """The strings of a deletion index sharing a variant with `text` (its deletions up to
+        `depth`, by default its own `deletion_depth`)."""
         found: set[str] = set()
-        for variant in _deletions(text, deletion_depth(len(text)) if depth is None else depth):
+        for variant in _query_deletions(
+            text, deletion_depth(len(text)) if depth is None else depth
+        ):
             sources = index.get(variant)
             if sources is not None:
                 found.update(sources.split("\n"))
