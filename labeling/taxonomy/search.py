@@ -510,7 +510,9 @@ class ClassSearchIndex:
                 found.update(sources.split("\n"))
         return found
 
-    def _word_matches(self, text: str, *, typos: bool) -> dict[str, tuple[float, int]]:
+    def _word_matches(
+        self, text: str, *, typos: bool, prefixes: bool = True
+    ) -> dict[str, tuple[float, int]]:
         """Name words a typed word may mean -> (cost, edits): the word itself or a multi-word name
         run together, the same word in the plural or singular, and when it is none of these,
         words it starts and words a typo or two away (edits > 0)."""
@@ -526,7 +528,7 @@ class ClassSearchIndex:
             add(word, STEM_COST, 0)
         if found:
             return found
-        if len(text) >= 3:
+        if prefixes and len(text) >= 3:
             for word in self._prefix_words(text, self.name_vocab, PREFIX_WORDS):
                 add(word, min(PREFIX_COST * (len(word) - len(text)), PREFIX_COST_MAX), 0)
         if typos:
@@ -722,9 +724,8 @@ class ClassSearchIndex:
         unit = 0
         while unit < len(units):
             text, kind = units[unit]
-            if kind == "part":  # as typed only
-                matches = self._word_matches(text, typos=False)
-                matches = {word: found for word, found in matches.items() if not found[1]}
+            if kind == "part":  # as typed, or in the plural
+                matches = self._word_matches(text, typos=False, prefixes=False)
             elif kind == "joined":
                 # Typos in two words run together only where one is no word: a space typed
                 # inside a word ("ot er"), not two words each known ("german shorthaired").
@@ -792,7 +793,7 @@ class ClassSearchIndex:
                 scored.append((-score, *order, self.records[pos].index, pos, n, chosen))
         # Only the best `limit` can be shown (with the typed matches, still `limit` at least).
         for minus, *_, pos, n, chosen in heapq.nsmallest(limit, scored, key=lambda s: s[:4]):
-            offer(pos, self._scored_found(pos, round(-minus, 3), n, chosen))
+            offer(pos, self._scored_found(pos, -minus, n, chosen))
 
     def _typed_weight(self, token: str) -> float:
         """The weight of a typed word: its own if a class has it, else the most a word has."""
@@ -847,13 +848,14 @@ class ClassSearchIndex:
             matched = {word for evidence in chosen for word in evidence[1]}
             words = tuple(word for word in name.words if word in matched)
         if n is None or not words:
-            key = (_SCORED, -round(score, 9), 0, len(record.gloss), record.index)
-            return _Found(key, _GLOSS_TIER, record.gloss, "gloss", "gloss", gloss_words, (), score)
+            key = (_SCORED, -score, 0, len(record.gloss), record.index)
+            shown = round(score, 3)
+            return _Found(key, _GLOSS_TIER, record.gloss, "gloss", "gloss", gloss_words, (), shown)
         edits = sum(evidence[3] for evidence in chosen)
         tier = _TYPO_TIER if edits else _PARTIAL_TIER
         kind = "typo" if edits else name.field
-        key = (_SCORED, -round(score, 9), 0 if name.primary else 1, len(name.norm), record.index)
-        return _Found(key, tier, name.text, kind, name.field, words, gloss_words, score)
+        key = (_SCORED, -score, 0 if name.primary else 1, len(name.norm), record.index)
+        return _Found(key, tier, name.text, kind, name.field, words, gloss_words, round(score, 3))
 
     @staticmethod
     def _best_reading(
