@@ -648,9 +648,11 @@ class ClassSearchIndex:
                 break
         for n in word_names or ():
             offer_name(n, 2)
-        # Typos only when no name, wnid or index matched exactly: "tabby" should not offer "table",
-        # but "bic" may be a bicycle half typed or a bib mistyped.
-        exact = any(found.tier == 0 for found in hits.values())
+        # Typos only when no name, wnid or index matched exactly ("tabby" should not offer
+        # "table"), nor every word of several started one name ("norf terr"); but "bic" may be a
+        # bicycle half typed or a bib mistyped.
+        sure = 0 if len(tokens) == 1 else 2
+        typos = not any(found.tier <= sure for found in hits.values())
         if len(hits) >= limit:
             return self._ranked(hits, limit)
 
@@ -663,7 +665,7 @@ class ClassSearchIndex:
         if len(hits) >= limit:
             return self._ranked(hits, limit)
 
-        self._offer_scored(tokens[:MAX_TOKENS], offer, typos=not exact, limit=limit)
+        self._offer_scored(tokens[:MAX_TOKENS], offer, typos=typos, limit=limit)
         return self._ranked(hits, limit)
 
     def resolve(self, query: str, *, limit: int = 5) -> tuple[SearchHit | None, list[SearchHit]]:
