@@ -649,10 +649,13 @@ class ClassSearchIndex:
         for n in word_names or ():
             offer_name(n, 2)
         # Typos only when no name, wnid or index matched exactly ("tabby" should not offer
-        # "table"), nor every word of several started one name ("norf terr"); but "bic" may be a
-        # bicycle half typed or a bib mistyped.
-        sure = 0 if len(tokens) == 1 else 2
+        # "table"), nor every word of several started one name ("norf terr"), nor five letters
+        # or more started one ("chihu"); but "bic" may be a bicycle half typed or a bib mistyped.
+        sure = 0 if len(tokens) == 1 and len(compact) < 5 else 2
         typos = not any(found.tier <= sure for found in hits.values())
+        # A class named exactly, or several words all starting its name, is what was meant: other
+        # classes are then only offered where their gloss has the words ("barrel", "claw").
+        meant = any(found.tier <= (0 if len(tokens) == 1 else 2) for found in hits.values())
         if len(hits) >= limit:
             return self._ranked(hits, limit)
 
@@ -665,7 +668,7 @@ class ClassSearchIndex:
         if len(hits) >= limit:
             return self._ranked(hits, limit)
 
-        self._offer_scored(tokens[:MAX_TOKENS], offer, typos=typos, limit=limit)
+        self._offer_scored(tokens[:MAX_TOKENS], offer, typos=typos, names=not meant, limit=limit)
         return self._ranked(hits, limit)
 
     def resolve(self, query: str, *, limit: int = 5) -> tuple[SearchHit | None, list[SearchHit]]:
@@ -702,15 +705,20 @@ class ClassSearchIndex:
         ]
 
     # --- the scored stage ----------------------------------------------------------------------
-    def _offer_scored(self, tokens: list[str], offer: _Offer, *, typos: bool, limit: int) -> None:
+    def _offer_scored(
+        self, tokens: list[str], offer: _Offer, *, typos: bool, names: bool, limit: int
+    ) -> None:
         """Classes whose names, other names or gloss hold some of the typed words, by score (see
-        the module docstring)."""
+        the module docstring); with `names` false, by their gloss only."""
         count = len(tokens)
         # The units of the query read against names and glosses: each typed word (unit i), each
         # run together with the next (unit count + i: "bull frog"), and the parts of a typed word
         # that splits into known words ("toolbox": "tool", "box"), after those.
         units: list[tuple[str, str]] = [(token, "word") for token in tokens]
-        units += [(tokens[i] + tokens[i + 1], "joined") for i in range(count - 1)]
+        if names:
+            units += [(tokens[i] + tokens[i + 1], "joined") for i in range(count - 1)]
+        else:
+            typos = False
         splits: dict[int, list[tuple[int, int, float]]] = {}  # word -> (left, right, cost)
         # name number -> unit -> the best evidence for it in that name
         in_names: dict[int, dict[int, _Evidence]] = defaultdict(dict)
@@ -726,7 +734,9 @@ class ClassSearchIndex:
         unit = 0
         while unit < len(units):
             text, kind = units[unit]
-            if kind == "part":  # as typed, or in the plural
+            if not names:
+                matches = {}
+            elif kind == "part":  # as typed, or in the plural
                 matches = self._word_matches(text, typos=False, prefixes=False)
             elif kind == "joined":
                 # Typos in two words run together only where one is no word: a space typed

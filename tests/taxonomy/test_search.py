@@ -103,6 +103,14 @@ def test_an_exact_match_suppresses_typo_guesses(index):
     assert [hit.record.name for hit in hits] == ["tabby"]
 
 
+def test_after_an_exact_match_other_classes_come_only_by_their_gloss(index):
+    hits = index.search("barrel")
+    assert hits[0].tier_name == "exact"
+    scored = [hit for hit in hits if hit.tier_name in ("gloss", "typo", "partial")]
+    assert scored and {hit.tier_name for hit in scored} == {"gloss"}
+    assert all("barrel" in hit.words for hit in scored)
+
+
 def test_gibberish_finds_nothing(index):
     assert index.search("qqqq") == []
     assert index.search("   ") == []
