@@ -19,16 +19,21 @@ one class and weighs far more than "American", which starts ten; typos, plurals 
 words cost a little of it, name words left untyped cost some too (so "slug" prefers slug to sea
 slug). A typed word the name lacks may still be found in another name of the class or, at half
 weight, in its gloss ("crane bird" is the crane whose gloss says "wading bird"). Such results say
-which words matched (`SearchHit.words`, `gloss_words`), their tier is "typo" when every word was
-found but some with typos, "partial" when some were not found, "gloss" when only the gloss matched.
+which words matched (`SearchHit.words`, `gloss_words`); their tier is "typo" when a word was
+found only with typos, run together or split, "gloss" when only the gloss matched, "partial"
+otherwise.
 
-Typos are only looked for when no name, wnid or index matched as typed (a substring does not
-count), so "tabby" does not offer "table". How they are found (the costly part): symmetric-deletion
-indexes of whole name words, one as spelt and one by phonetic key ("chihuahua" and "chiwawa"
-share the key "chiwawa"), give a handful of candidates per typed word, which a bit-parallel edit
-distance checks. A misspelt beginning of a word is still found through the phonetic keys of word
-prefixes ("chiwa"). How many edits a word may carry: see `typo_bound`; a word of two letters one,
-and only beside other words ("sa slug").
+A class named exactly (or several words all starting one name: "norf terr") is what was meant:
+other classes then come only by their gloss, and no typos are guessed, so "tabby" does not offer
+"table". Neither are typos guessed when five letters or more start a name ("chihu"); fewer may be
+a short name mistyped ("bic" starts bicycle-built-for-two and is one letter from bib).
+
+How typos are found (the costly part): symmetric-deletion indexes of whole name words, one as
+spelt and one by phonetic key ("chihuahua" and "chiwawa" share the key "chiwawa"), give a handful
+of candidates per typed word, which a bit-parallel edit distance checks. A misspelt beginning of a
+word is still found through the phonetic keys of word prefixes ("chiwa"). How many edits a word
+may carry: see `typo_bound`; a word of two letters one ("sa slug", "jx" for ox), at a higher
+cost.
 """
 
 from __future__ import annotations
