@@ -1,8 +1,10 @@
-"""Shapes of the class and taxonomy endpoints.
+"""Shapes of the class and taxonomy endpoints: their query parameters and their answers.
 
-Lists read from the database go through `ClassSerializer`. The hot endpoints (search, children,
-paths) answer from the in-memory snapshot, so plain functions build their dictionaries; the
-serializer classes below document those shapes for the OpenAPI schema.
+Query parameters are parsed by the `…Query` serializers, which the views validate and pass to
+`@extend_schema(parameters=...)`, so the schema and the checks cannot drift. Lists read from the
+database go through `ClassSerializer`. The hot endpoints (search, children, paths) answer from the
+in-memory snapshot, so plain functions build their dictionaries; the serializer classes below
+document those shapes for the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -12,13 +14,51 @@ from typing import Any
 from rest_framework import serializers
 
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.search import SearchHit
+from labeling.taxonomy.search import TIER_NAMES, SearchHit
+from labeling.taxonomy.selectors import CLASS_GROUP_MEMBERS
 from labeling.taxonomy.snapshot import (
     PATH_SEPARATOR,
     CollapsedChild,
     TaxonomyNode,
     short_path_names,
 )
+
+SEARCH_LIMIT_DEFAULT = 20
+SEARCH_LIMIT_MAX = 100
+SEARCH_QUERY_MAX = 200  # characters; longer input is not a class name
+
+# --- query parameters --------------------------------------------------------------------------
+
+
+class SearchQuery(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=SEARCH_QUERY_MAX,
+        help_text="what to look for: a name or synonym (as people say it, typos forgiven), "
+        "a wnid or its start, a class index, or words of the gloss",
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=SEARCH_LIMIT_MAX,
+        default=SEARCH_LIMIT_DEFAULT,
+        help_text="how many results at most",
+    )
+
+
+class ClassListQuery(serializers.Serializer):
+    group = serializers.ChoiceField(
+        choices=list(CLASS_GROUP_MEMBERS),
+        required=False,
+        allow_blank=True,
+        help_text="dog, organism (includes the dogs) or object; all classes without it",
+    )
+
+
+class TreeQuery(serializers.Serializer):
+    collapse = serializers.BooleanField(
+        default=False,
+        help_text="replace a non-class child with a single child by the end of its chain",
+    )
+
 
 # --- from the database -----------------------------------------------------------------------
 
@@ -103,7 +143,14 @@ def search_hit_data(hit: SearchHit) -> dict[str, Any]:
         ],
         "lemmas": list(record.lemmas),
         "gloss": record.gloss,
-        "match": {"tier": hit.tier_name, "kind": hit.match_kind, "text": hit.matched},
+        "match": {
+            "tier": hit.tier_name,
+            "kind": hit.match_kind,
+            "text": hit.matched,
+            "field": hit.field,
+            "words": list(hit.words),
+            "gloss_words": list(hit.gloss_words),
+        },
     }
 
 
@@ -172,10 +219,24 @@ class ClassDetailSerializer(ClassSerializer):
 
 class MatchSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(
-        choices=["exact", "prefix", "word prefix", "substring", "gloss", "typo"]
+        choices=list(TIER_NAMES.values()),
+        help_text="exact, prefix, word prefix and substring are names as typed, in that order; "
+        "then the rest by score: partial (some typed words found), typo (every word found, some "
+        "with typos) and gloss (only the gloss matched)",
     )
     kind = serializers.ChoiceField(choices=["name", "synonym", "wnid", "index", "gloss", "typo"])
     text = serializers.CharField(help_text="the name, synonym, wnid, index or gloss that matched")
+    field = serializers.ChoiceField(
+        choices=["name", "synonym", "wnid", "index", "gloss"], help_text="what `text` is"
+    )
+    words = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="the words of `text` the query matched (lower case, accents removed)",
+    )
+    gloss_words = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="words of the class's gloss that matched typed words the name lacks",
+    )
 
 
 class SearchResultSerializer(ClassSerializer):

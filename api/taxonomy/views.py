@@ -8,18 +8,19 @@ paginated queries on the database.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.exceptions import error_responses
 from api.taxonomy import serializers as s
 from labeling.accounts.permissions import HasAnyRole
+from labeling.taxonomy.models import Synset
 from labeling.taxonomy.selectors import (
-    CLASS_GROUP_MEMBERS,
     class_get_or_404,
     classes_in_group,
     classes_under,
@@ -33,33 +34,14 @@ from labeling.taxonomy.snapshot import (
     taxonomy_snapshot_clear,
 )
 
-SEARCH_LIMIT_DEFAULT = 20
-SEARCH_LIMIT_MAX = 100
-SEARCH_QUERY_MAX = 200  # characters; longer input is not a class name
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"", "0", "false", "no", "off"}
-
 ROLE_PERMISSIONS = [IsAuthenticated, HasAnyRole]
-COLLAPSE_PARAMETER = OpenApiParameter(
-    "collapse",
-    OpenApiTypes.BOOL,
-    description="replace a non-class child with a single child by the end of its chain",
-)
 
 
-class InvalidParameter(exceptions.APIException):
-    status_code = 400
-    default_detail = "Invalid query parameter."
-    default_code = "invalid"
-
-
-def _flag(request: Request, name: str) -> bool:
-    value = request.query_params.get(name, "").strip().lower()
-    if value in TRUE_WORDS:
-        return True
-    if value in FALSE_WORDS:
-        return False
-    raise InvalidParameter(f"{name} must be 1 or 0, not {value!r}")
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The validated query parameters; a 400 naming the bad ones otherwise."""
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
 
 
 def _node_or_404(snapshot: TaxonomySnapshot, wnid: str) -> TaxonomyNode:
@@ -70,58 +52,36 @@ def _node_or_404(snapshot: TaxonomySnapshot, wnid: str) -> TaxonomyNode:
 
 
 class ClassSearchView(APIView):
-    """Classes ranked by how well their name, a synonym, wnid, index or gloss matches `q`."""
+    """Classes ranked by how well their name, a synonym, wnid, index or gloss matches `q`, each
+    saying what matched (`match`)."""
 
     permission_classes = ROLE_PERMISSIONS
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="what to look for"),
-            OpenApiParameter(
-                "limit",
-                int,
-                description=f"{SEARCH_LIMIT_DEFAULT} by default, {SEARCH_LIMIT_MAX} at most",
-            ),
-        ],
-        responses=s.SearchResultsSerializer,
+        parameters=[s.SearchQuery],
+        responses={200: s.SearchResultsSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        query = request.query_params.get("q", "").strip()
-        if not query:
-            raise InvalidParameter("q is required: the text to search for")
-        if len(query) > SEARCH_QUERY_MAX:
-            raise InvalidParameter(f"q may have at most {SEARCH_QUERY_MAX} characters")
-        raw_limit = request.query_params.get("limit", "").strip() or str(SEARCH_LIMIT_DEFAULT)
-        if (
-            not (raw_limit.isascii() and raw_limit.isdigit())
-            or not 1 <= int(raw_limit) <= SEARCH_LIMIT_MAX
-        ):
-            raise InvalidParameter(f"limit must be a whole number from 1 to {SEARCH_LIMIT_MAX}")
-        hits = class_search_index().search(query, int(raw_limit))
+        params = _query(s.SearchQuery, request)
+        hits = class_search_index().search(params["q"], params["limit"])
         return Response({"results": [s.search_hit_data(hit) for hit in hits]})
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "group",
-            str,
-            enum=list(CLASS_GROUP_MEMBERS),
-            description="dog, organism (includes the dogs) or object; all classes without it",
-        )
-    ]
-)
 class ClassListView(generics.ListAPIView):
     """The ImageNet classes in index order, optionally of one study group."""
 
     permission_classes = ROLE_PERMISSIONS
     serializer_class = s.ClassSerializer
 
-    def get_queryset(self):
-        group = self.request.query_params.get("group", "").strip() or None
-        if group is not None and group not in CLASS_GROUP_MEMBERS:
-            raise InvalidParameter(f"group must be one of {', '.join(CLASS_GROUP_MEMBERS)}")
-        return classes_in_group(group=group)
+    @extend_schema(
+        parameters=[s.ClassListQuery],
+        responses={200: s.ClassSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Synset]:
+        return classes_in_group(group=_query(s.ClassListQuery, self.request).get("group") or None)
 
 
 class ClassDetailView(APIView):
@@ -129,7 +89,7 @@ class ClassDetailView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(responses={200: s.ClassDetailSerializer, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: s.ClassDetailSerializer, **error_responses(401, 403, 404)})
     def get(self, request: Request, wnid: str) -> Response:
         class_get_or_404(wnid=wnid)
         snapshot = taxonomy_snapshot()
@@ -153,9 +113,12 @@ class TaxonomyRootView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(parameters=[COLLAPSE_PARAMETER], responses=s.RootsSerializer)
+    @extend_schema(
+        parameters=[s.TreeQuery],
+        responses={200: s.RootsSerializer, **error_responses(400, 401, 403)},
+    )
     def get(self, request: Request) -> Response:
-        collapse = _flag(request, "collapse")
+        collapse = _query(s.TreeQuery, request)["collapse"]
         snapshot = taxonomy_snapshot()
         roots = []
         for wnid in snapshot.roots:
@@ -174,9 +137,12 @@ class NodeChildrenView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(parameters=[COLLAPSE_PARAMETER], responses=s.ChildrenSerializer)
+    @extend_schema(
+        parameters=[s.TreeQuery],
+        responses={200: s.ChildrenSerializer, **error_responses(400, 401, 403, 404)},
+    )
     def get(self, request: Request, wnid: str) -> Response:
-        collapse = _flag(request, "collapse")
+        collapse = _query(s.TreeQuery, request)["collapse"]
         snapshot = taxonomy_snapshot()
         node = _node_or_404(snapshot, wnid)
         children = snapshot.children(wnid, collapse=collapse)
@@ -193,7 +159,7 @@ class NodePathsView(APIView):
 
     permission_classes = ROLE_PERMISSIONS
 
-    @extend_schema(responses=s.PathsSerializer)
+    @extend_schema(responses={200: s.PathsSerializer, **error_responses(401, 403, 404)})
     def get(self, request: Request, wnid: str) -> Response:
         snapshot = taxonomy_snapshot()
         _node_or_404(snapshot, wnid)
@@ -207,7 +173,11 @@ class NodeClassesView(generics.ListAPIView):
     permission_classes = ROLE_PERMISSIONS
     serializer_class = s.ClassSerializer
 
-    def get_queryset(self):
+    @extend_schema(responses={200: s.ClassSerializer(many=True), **error_responses(401, 403, 404)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Synset]:
         wnid = self.kwargs["wnid"]
         _node_or_404(taxonomy_snapshot(), wnid)
         return classes_under(wnid=wnid)

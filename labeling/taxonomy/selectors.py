@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import unquote
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from labeling.taxonomy.models import ClassGroup, Hypernymy, Synset, SynsetClosure
 from labeling.taxonomy.snapshot import TaxonomyNode, class_wikipedia_urls, taxonomy_snapshot
-from labeling.taxonomy.text import WNID_RE, fold
 
 # Study groups as the API filters them. Stored groups are exclusive; the study's "organism" count
 # (410) includes the dogs.
@@ -88,26 +87,6 @@ def classes_in_group(*, group: str | None = None) -> QuerySet[Synset]:
     if group is not None:
         classes = classes.filter(group__in=CLASS_GROUP_MEMBERS[group])
     return classes
-
-
-def classes_matching_name(*, text: str) -> list[Synset]:
-    """Classes a person meant by typing a wnid or an exact name or synonym ("Norwich terrier",
-    "crane" gives both cranes). Empty if nothing matches exactly."""
-    text = text.strip()
-    if WNID_RE.match(text.lower()):
-        synset = class_get(wnid=text.lower())
-        return [synset] if synset is not None else []
-    folded = fold(text)
-    if not folded:
-        return []
-    candidates = classes_all().filter(
-        Q(search_text__icontains=folded) | Q(display_name__iexact=text)
-    )
-    return [
-        synset
-        for synset in candidates
-        if folded in synset.search_text.split(" | ") or synset.display_name.lower() == text.lower()
-    ]
 
 
 # --- The tree around a node -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.search import SearchHit
 from labeling.taxonomy.selectors import (
     CLASS_GROUP_MEMBERS,
     class_get_or_404,
@@ -23,7 +24,6 @@ from labeling.taxonomy.selectors import (
     class_wikipedia_links,
     classes_by_wnid,
     classes_in_group,
-    classes_matching_name,
     classes_under,
     group_label,
     node_children,
@@ -49,10 +49,12 @@ def compare_url(wnids: list[str]) -> str:
 def class_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:QUERY_MAX]
     group = request.GET.get("group", "").strip()
-    classes = None
+    classes = hits = None
     if query:
-        # The same ranked, typo-tolerant search as the API and the labeling picker.
-        classes = [hit.record for hit in class_search_index().search(query, SEARCH_LIMIT)]
+        # The same ranked, typo-tolerant search as the API and the labeling picker; each row
+        # says what matched (a synonym, words of the gloss).
+        hits = class_search_index().search(query, SEARCH_LIMIT)
+        classes = [hit.record for hit in hits]
     elif group in CLASS_GROUP_MEMBERS:
         classes = list(classes_in_group(group=group))
     return render(
@@ -64,9 +66,21 @@ def class_index(request: HttpRequest) -> HttpResponse:
             "unknown_group": group if group and group not in CLASS_GROUP_MEMBERS else "",
             "groups": class_groups(),
             "classes": classes,
+            "rows": [
+                {"c": c, "hit": hit}
+                for c, hit in zip(classes, hits or [None] * len(classes), strict=True)
+            ]
+            if classes is not None
+            else None,
+            "cut": hits is not None and len(hits) == SEARCH_LIMIT,
+            "limit": SEARCH_LIMIT,
             "root": taxonomy_root(),
         },
     )
+
+
+def _rows(classes: list, hits: list[SearchHit] | None) -> list[dict]:
+    return [{"c": c, "hit": hits[i] if hits else None} for i, c in enumerate(classes)]
 
 
 @require_safe
@@ -133,33 +147,45 @@ def node_detail(request: HttpRequest, wnid: str) -> HttpResponse:
 @require_safe
 @role_required(*ANY_ROLE)
 def compare(request: HttpRequest) -> HttpResponse:
-    wnids = list(
+    parts = list(
         dict.fromkeys(
-            part.strip().lower() for part in request.GET.get("wnids", "").split(",") if part.strip()
+            part.strip() for part in request.GET.get("wnids", "").split(",") if part.strip()
         )
     )
     typed = request.GET.get("with", "").strip()[:QUERY_MAX]
-    if typed:
-        # From the "Compare with…" form: resolve the typed name, then show the canonical URL.
-        matches = [m for m in classes_matching_name(text=typed) if m.wnid not in wnids]
-        if len(matches) == 1:
-            return redirect(compare_url([*wnids, matches[0].wnid]))
+    # Anything but a wnid is a name as a person types it ("norwich"), resolved by the class search;
+    # once every part is a wnid, the canonical URL shows the comparison.
+    wnids: list[str] = []
+    for number, part in enumerate([*parts, typed] if typed else parts):
+        if WNID_RE.match(part.lower()):
+            wnids.append(part.lower())
+            continue
+        meant, candidates = class_search_index().resolve(part[:QUERY_MAX])
+        compared = [*wnids, *(p.lower() for p in parts[number + 1 :] if WNID_RE.match(p.lower()))]
+        if meant is not None and meant.record.wnid not in compared:
+            wnids.append(meant.record.wnid)
+            continue
+        rest = parts[number + 1 :]
+        choices = [hit.record for hit in candidates if hit.record.wnid not in compared]
+        if meant is not None:
+            message = f"“{part}” is {meant.record.display_name}, already compared."
+        elif not choices:
+            message = f"No class other than those already compared matches “{part}”."
+        else:
+            message = f"No single class is called “{part}”: pick one."
         return _compare_error(
             request,
-            f"No class other than those already compared is called “{typed}”."
-            if not matches
-            else f"Several classes are called “{typed}”: pick one.",
-            wnids=wnids,
+            message,
+            compared,
             candidates=[
-                {"synset": match, "url": compare_url([*wnids, match.wnid])} for match in matches
+                {"synset": record, "url": compare_url([*wnids, record.wnid, *rest])}
+                for record in choices
             ],
         )
+    wnids = list(dict.fromkeys(wnids))
+    if typed or wnids != [part.lower() for part in parts]:
+        return redirect(compare_url(wnids))
 
-    malformed = [wnid for wnid in wnids if not WNID_RE.match(wnid)]
-    if malformed:
-        return _compare_error(
-            request, f"Not a wnid: {', '.join(malformed)} (a wnid looks like n02094114).", wnids
-        )
     if not COMPARE_MIN <= len(wnids) <= COMPARE_MAX:
         return _compare_error(
             request,

@@ -86,10 +86,11 @@ def test_a_class_item_has_its_names_lemmas_gloss_and_group(api):
     assert isinstance(item["lemmas"], list)
 
 
-def test_an_unknown_group_is_a_400_with_a_message(api):
+def test_an_unknown_group_is_a_400_naming_the_parameter(api):
     response = api.get("/api/classes/?group=plant")
     assert response.status_code == 400
-    assert "dog, organism, object" in response.json()["detail"]
+    assert response["Content-Type"] == "application/json"
+    assert "plant" in response.json()["group"][0]
 
 
 def test_one_class_has_wikipedia_paths_and_parents(api):
@@ -156,7 +157,14 @@ def test_search_returns_ranked_classes_with_group_path_and_match(api):
     assert first["group"] == "dog"
     assert first["path"] == "dog \u203a toy dog \u203a Chihuahua"
     assert [node["name"] for node in first["path_nodes"]] == ["dog", "toy dog", "Chihuahua"]
-    assert first["match"] == {"tier": "typo", "kind": "typo", "text": "Chihuahua"}
+    assert first["match"] == {
+        "tier": "typo",
+        "kind": "typo",
+        "text": "Chihuahua",
+        "field": "name",
+        "words": ["chihuahua"],
+        "gloss_words": [],
+    }
 
 
 def test_search_finds_the_terriers_for_terier(api):
@@ -168,7 +176,8 @@ def test_search_finds_the_terriers_for_terier(api):
 def test_search_by_wnid_gives_the_class_with_its_short_path(api):
     first = api.get(f"/api/classes/search/?q={NORFOLK_TERRIER}").json()["results"][0]
     assert first["wnid"] == NORFOLK_TERRIER
-    assert first["match"] == {"tier": "exact", "kind": "wnid", "text": NORFOLK_TERRIER}
+    assert first["match"]["tier"] == "exact"
+    assert (first["match"]["kind"], first["match"]["text"]) == ("wnid", NORFOLK_TERRIER)
     assert first["path"] == "dog \u203a terrier \u203a Norfolk terrier"
     assert first["path_nodes"][0] == {"wnid": DOG, "name": "dog"}
 
@@ -177,11 +186,8 @@ def test_search_matches_synonyms_accents_and_case(api):
     def first(query: str) -> dict:
         return api.get("/api/classes/search/", {"q": query}).json()["results"][0]
 
-    assert first("Tinca tinca")["match"] == {
-        "tier": "exact",
-        "kind": "synonym",
-        "text": "Tinca tinca",
-    }
+    match = first("Tinca tinca")["match"]
+    assert (match["tier"], match["kind"], match["text"]) == ("exact", "synonym", "Tinca tinca")
     assert first("consommé")["name"] == "consomme"
     assert first("NORFOLK TERRIER")["wnid"] == NORFOLK_TERRIER
 
@@ -194,27 +200,48 @@ def test_search_returns_both_cranes_with_different_display_names(api):
 
 
 def test_search_limit_defaults_to_20_and_allows_100(api):
-    assert len(api.get("/api/classes/search/?q=a").json()["results"]) == 20
-    assert len(api.get("/api/classes/search/?q=a&limit=100").json()["results"]) == 100
+    assert len(api.get("/api/classes/search/?q=s").json()["results"]) == 20
+    assert len(api.get("/api/classes/search/?q=s&limit=100").json()["results"]) == 100
+
+
+def test_search_says_which_synonym_and_words_matched(api):
+    first = api.get("/api/classes/search/", {"q": "Carolina anole"}).json()["results"][0]
+    assert first["name"] == "American chameleon"
+    assert first["match"] == {
+        "tier": "partial",
+        "kind": "synonym",
+        "text": "anole",
+        "field": "synonym",
+        "words": ["anole"],
+        "gloss_words": [],
+    }
+
+
+def test_search_says_which_gloss_words_helped(api):
+    first = api.get("/api/classes/search/", {"q": "crane bird"}).json()["results"][0]
+    assert first["group"] == "organism"
+    assert (first["match"]["words"], first["match"]["gloss_words"]) == (["crane"], ["bird"])
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "field"),
     [
-        "",
-        "?q=",
-        "?q=%20%20",
-        "?q=dog&limit=0",
-        "?q=dog&limit=101",
-        "?q=dog&limit=ten",
-        "?q=dog&limit=%C2%B2",  # a superscript two is a digit to Python, not a number
+        ("", "q"),
+        ("?q=", "q"),
+        ("?q=%20%20", "q"),
+        (f"?q={'x' * 201}", "q"),
+        ("?q=dog&limit=0", "limit"),
+        ("?q=dog&limit=101", "limit"),
+        ("?q=dog&limit=ten", "limit"),
+        ("?q=dog&limit=%C2%B2", "limit"),  # a superscript two is a digit to Python, not a number
     ],
 )
-def test_a_missing_query_or_a_bad_limit_is_a_400_in_json(api, query):
+def test_a_missing_query_or_a_bad_limit_is_a_400_naming_the_parameter(api, query, field):
     response = api.get(f"/api/classes/search/{query}")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    assert list(response.json()) == [field]
+    assert response.json()[field][0]
 
 
 def test_search_costs_at_most_one_query_beyond_authentication(api, django_assert_max_num_queries):
@@ -283,10 +310,12 @@ def test_collapse_skips_a_chain_of_several_nodes(api):
     assert len(transducer["collapsed"]) == 2  # electrical device, transducer
 
 
-def test_a_bad_collapse_flag_is_a_400(api):
-    response = api.get(f"/api/taxonomy/{WHOLE}/children/?collapse=maybe")
+@pytest.mark.parametrize("url", ["/api/taxonomy/", f"/api/taxonomy/{WHOLE}/children/"])
+def test_a_bad_collapse_flag_is_a_400_naming_the_parameter(api, url):
+    response = api.get(f"{url}?collapse=maybe")
     assert response.status_code == 400
-    assert "collapse" in response.json()["detail"]
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["collapse"][0]
 
 
 def test_children_cost_no_query_beyond_authentication_once_warm(api, django_assert_max_num_queries):
@@ -370,3 +399,48 @@ def test_a_user_without_a_role_gets_a_403_in_json(loaded, outsider):
         response = client.get(url)
         assert response.status_code == 403, url
         assert "role" in response.json()["detail"]
+
+
+# --- the schema documents what the views check --------------------------------------------------
+
+
+@pytest.fixture
+def schema(researcher) -> dict:
+    return api_client_for(researcher).get("/api/schema/?format=json").json()
+
+
+def _parameters(schema: dict, path: str) -> dict[str, dict]:
+    return {p["name"]: p for p in schema["paths"][path]["get"].get("parameters", [])}
+
+
+def test_the_schema_documents_the_search_parameters_and_their_bounds(schema):
+    parameters = _parameters(schema, "/api/classes/search/")
+    assert parameters["q"]["required"] is True
+    assert parameters["q"]["schema"]["maxLength"] == 200
+    limit = parameters["limit"]["schema"]
+    assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == (
+        "integer",
+        1,
+        100,
+        20,
+    )
+
+
+def test_the_schema_documents_the_group_choices_and_the_collapse_flag(schema):
+    groups = _parameters(schema, "/api/classes/")["group"]["schema"]["enum"]
+    assert {"dog", "organism", "object"} <= set(groups) <= {"dog", "organism", "object", ""}
+    for path in ("/api/taxonomy/", "/api/taxonomy/{wnid}/children/"):
+        assert _parameters(schema, path)["collapse"]["schema"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/classes/search/", "/api/classes/", "/api/taxonomy/", "/api/taxonomy/{wnid}/children/"],
+)
+def test_the_schema_documents_the_400_of_every_endpoint_with_parameters(schema, path):
+    assert "400" in schema["paths"][path]["get"]["responses"]
+
+
+def test_the_schema_documents_what_a_search_result_says_matched(schema):
+    match = schema["components"]["schemas"]["Match"]["properties"]
+    assert {"tier", "kind", "text", "field", "words", "gloss_words"} <= set(match)

@@ -8,6 +8,7 @@ import pytest
 
 from labeling.taxonomy.fixture import taxonomy_fixture_path, taxonomy_read
 from labeling.taxonomy.services import taxonomy_load
+from labeling.taxonomy.snapshot import taxonomy_snapshot_clear
 from labeling.taxonomy.wordnet import WordNetUnavailable, wordnet_corpus
 
 
@@ -35,3 +36,12 @@ def wordnet():
         return wordnet_corpus()
     except WordNetUnavailable as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(autouse=True)
+def fresh_snapshot():
+    """The process-wide snapshot (search, paths) must not carry one test's classes into the next:
+    a fingerprint check would notice, but only every few seconds."""
+    taxonomy_snapshot_clear()
+    yield
+    taxonomy_snapshot_clear()

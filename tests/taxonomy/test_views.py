@@ -149,11 +149,25 @@ def test_the_index_searches_and_lists_groups_with_counts(loaded, annotator):
     assert f'href="/classes/{NORWICH}/"' in html(response)
     assert [c.wnid for c in client.get("/classes/", {"q": NORFOLK}).context["classes"]] == [NORFOLK]
     assert "No class matches" in html(client.get("/classes/", {"q": "zzqx"}))
+    assert "The best 100 matches" in html(client.get("/classes/", {"q": "s"}))
+    assert "The best 100 matches" not in html(client.get("/classes/", {"q": "norwich"}))
 
     dogs = client.get("/classes/", {"group": "dog"}).context["classes"]
     assert len(dogs) == 118 and all(c.group == "dog" for c in dogs)
     assert len(client.get("/classes/", {"group": "organism"}).context["classes"]) == 410
     assert "no group" in html(client.get("/classes/", {"group": "plants"}))
+
+
+def test_the_index_says_what_a_result_matched(loaded, annotator):
+    client = login(annotator)
+    response = client.get("/classes/", {"q": "Carolina anole"})
+    assert response.context["classes"][0].name == "American chameleon"
+    page = html(response)
+    assert re.search(r"American chameleon</a>\s*<span class=\"match\">as <mark>anole</mark>", page)
+    typo = html(client.get("/classes/", {"q": "chiwawa"}))
+    assert "spelling forgiven: <mark>chihuahua</mark>" in typo
+    gloss = html(client.get("/classes/", {"q": "crane bird"}))
+    assert "and its gloss: <mark>bird</mark>" in gloss
 
 
 # --- Comparing -------------------------------------------------------------------------------
@@ -194,7 +208,7 @@ def test_comparing_four_classes(annotator, four_classes, terrier_note):
         (f"{NORFOLK},{NORWICH},{CRANE_BIRD},{LAPTOP},n03126707", "5 were given"),
         (f"{NORFOLK},n99999999", "Not an ImageNet class: n99999999."),
         (f"{NORFOLK},n02092468", "Not an ImageNet class: n02092468."),
-        (f"{NORFOLK},terrier", "Not a wnid: terrier"),
+        (f"{NORFOLK},zzqx", "No class other than those already compared matches “zzqx”."),
     ],
 )
 def test_compare_errors_are_readable_400_pages(annotator, four_classes, wnids, message):
@@ -207,7 +221,7 @@ def test_compare_errors_are_readable_400_pages(annotator, four_classes, wnids, m
     assert "<title>" in page  # a whole page, not a bare message
 
 
-def test_the_compare_with_form_resolves_a_wnid_or_an_exact_name(annotator, four_classes):
+def test_the_compare_with_form_resolves_a_wnid_or_a_name_as_typed(annotator, four_classes):
     make_class("crane_machine")
     client = login(annotator)
     by_name = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "norwich terrier"})
@@ -215,16 +229,43 @@ def test_the_compare_with_form_resolves_a_wnid_or_an_exact_name(annotator, four_
     assert by_name["Location"] == f"/classes/compare/?wnids={NORFOLK}%2C{NORWICH}"
     by_wnid = client.get("/classes/compare/", {"wnids": NORFOLK, "with": f" {LAPTOP} "})
     assert by_wnid["Location"] == f"/classes/compare/?wnids={NORFOLK}%2C{LAPTOP}"
+    by_start = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "norwich"})
+    assert by_start["Location"] == f"/classes/compare/?wnids={NORFOLK}%2C{NORWICH}"
+    by_typo = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "laptp"})
+    assert by_typo["Location"] == f"/classes/compare/?wnids={NORFOLK}%2C{LAPTOP}"
 
     ambiguous = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "crane"})
     assert ambiguous.status_code == 400
     page = ambiguous.content.decode()
-    assert "Several classes are called “crane”" in page
+    assert "No single class is called “crane”: pick one." in page
     for wnid in (CRANE_BIRD, "n03126707"):
         assert f"?wnids={NORFOLK}%2C{wnid}" in page
 
-    nothing = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "terri"})
-    assert nothing.status_code == 400 and "is called “terri”" in nothing.content.decode()
+    again = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "norfolk"})
+    assert again.status_code == 400
+    assert "“norfolk” is Norfolk terrier, already compared." in again.content.decode()
+
+    nothing = client.get("/classes/compare/", {"wnids": NORFOLK, "with": "zzqx"})
+    assert nothing.status_code == 400 and "matches “zzqx”" in nothing.content.decode()
+
+
+def test_the_compare_url_takes_names_and_shows_the_canonical_one(annotator, four_classes):
+    client = login(annotator)
+    response = client.get("/classes/compare/", {"wnids": "norwich, Norfolk"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/classes/compare/?wnids={NORWICH}%2C{NORFOLK}"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_an_ambiguous_name_in_the_compare_url_offers_the_candidates(annotator, four_classes):
+    make_class("crane_machine")
+    response = login(annotator).get("/classes/compare/", {"wnids": f"crane,{LAPTOP}"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "No single class is called “crane”" in page
+    # Each choice keeps the rest of the comparison.
+    for wnid in (CRANE_BIRD, "n03126707"):
+        assert f"?wnids={wnid}%2C{LAPTOP}" in page
 
 
 # --- Who may look ----------------------------------------------------------------------------
