@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -29,23 +28,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def bad_request(message: str, **extra: object) -> Response:
     return Response({"detail": message, **extra}, status=status.HTTP_400_BAD_REQUEST)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every API error, for the schema: a message, or the fields at fault."""
-
-    detail = serializers.CharField(
-        required=False, help_text="what went wrong; a bad parameter is named with its messages"
-    )
-
-
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """`@extend_schema(responses=...)` entries for these error statuses."""
-    meanings = {
-        400: "a parameter is missing or invalid: {field: [messages]} or {detail}",
-        401: "not logged in",
-        403: "the role may not do this",
-        404: "no such object",
-        409: "the object is frozen or changed meanwhile",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=meanings[code]) for code in statuses}

@@ -18,7 +18,9 @@ ERROR_DESCRIPTIONS = {
 class ErrorSerializer(serializers.Serializer):
     """A 4xx answer: `detail`, or the fields that were refused with their messages."""
 
-    detail = serializers.CharField(help_text="what went wrong, for a person")
+    detail = serializers.CharField(
+        required=False, help_text="what went wrong, for a person; a refused field is named instead"
+    )
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:

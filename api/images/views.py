@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.images.serializers import ClassReferencesSerializer, ReferenceImageSerializer
+from api.schema import error_responses
 from labeling.accounts.permissions import HasAnyRole
 from labeling.images.gallery import reference_thumbnails_enqueue_missing
 from labeling.images.selectors import reference_count_for_class, references_for_class
@@ -26,7 +26,7 @@ class ClassReferencesView(APIView):
 
     permission_classes = [IsAuthenticated, HasAnyRole]
 
-    @extend_schema(responses={200: ClassReferencesSerializer, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: ClassReferencesSerializer, **error_responses(401, 403, 404)})
     def get(self, request: Request, wnid: str) -> Response:
         synset = class_get_or_404(wnid=wnid)
         limit = settings.REFERENCE_IMAGES_PER_CLASS

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.exceptions import error_responses
+from api.schema import error_responses
 from api.taxonomy import serializers as s
 from labeling.accounts.permissions import HasAnyRole
 from labeling.taxonomy.models import Synset

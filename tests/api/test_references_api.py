@@ -171,4 +171,4 @@ def test_the_schema_documents_the_404_of_an_unknown_class(researcher):
     client = api_client_for(researcher)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for path in ("/api/classes/{wnid}/", "/api/classes/{wnid}/references/"):
-        assert set(schema["paths"][path]["get"]["responses"]) == {"200", "404"}, path
+        assert set(schema["paths"][path]["get"]["responses"]) == {"200", "401", "403", "404"}, path
