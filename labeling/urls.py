@@ -22,4 +22,5 @@ urlpatterns = [
     path("classes/", include("labeling.taxonomy.urls")),
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
+    path("label/", include("labeling.rounds.urls")),
 ]

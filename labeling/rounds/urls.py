@@ -1,0 +1,9 @@
+from django.urls import path
+
+from labeling.rounds import pages
+
+app_name = "label"
+
+urlpatterns = [
+    path("classes/<str:wnid>/", pages.candidate_panel, name="candidate"),
+]
