@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("api.taxonomy.urls")),
     path("", include("api.guide.urls")),
     path("", include("api.images.urls")),
+    path("", include("api.rounds.urls")),
 ]

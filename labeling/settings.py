@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "labeling.guide",
     "labeling.predictions",
     "labeling.review",
+    "labeling.rounds",
     "api",
     "frontend",
 ]
@@ -114,6 +115,17 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "labeling")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 CELERY_RESULT_EXPIRES = 3600
+# Celery beat (the `beat` service) runs these. The timing sweep processes interaction logs whose
+# task never ran (broker or worker down), so an outage delays timing rows and loses none.
+TIMING_SWEEP_SECONDS = env_int("TIMING_SWEEP_SECONDS", 60)
+if TIMING_SWEEP_SECONDS < 1:
+    raise ConfigError("TIMING_SWEEP_SECONDS must be at least 1")
+CELERY_BEAT_SCHEDULE = {
+    "rounds-timing-sweep": {
+        "task": "labeling.rounds.tasks.interaction_logs_sweep_task",
+        "schedule": float(TIMING_SWEEP_SECONDS),
+    },
+}
 
 # --- Files ----------------------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")

@@ -151,3 +151,41 @@ class ReferenceImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.synset.wnid} #{self.position}"
+
+
+def annotator_copy_upload_to(instance: AnnotatorCopy, filename: str) -> str:
+    return f"copies/{instance.token[:2]}/{instance.token}.jpg"
+
+
+def annotator_copy_thumbnail_upload_to(instance: AnnotatorCopy, filename: str) -> str:
+    return f"copies/{instance.token[:2]}/{instance.token}-thumb.jpg"
+
+
+def new_copy_token() -> str:
+    return secrets.token_hex(16)
+
+
+class AnnotatorCopy(models.Model):
+    """What annotators are served instead of an image's file: its pixels re-encoded, upright, with
+    no metadata, comments or trailing bytes, and a thumbnail made from those pixels.
+
+    `token` is random and is the files' ETag, so nothing an annotator's browser caches can be
+    matched against the public dataset's files (unlike the original's SHA-256).
+    """
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="annotator_copy")
+    token = models.CharField(max_length=32, unique=True, default=new_copy_token, editable=False)
+    version = models.PositiveSmallIntegerField(help_text="of the re-encoding recipe")
+    file = models.FileField(upload_to=annotator_copy_upload_to, max_length=255)
+    thumbnail = models.FileField(upload_to=annotator_copy_thumbnail_upload_to, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(token__regex=r"^[0-9a-f]{32}$"), name="annotator_copy_token_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"copy of {self.image_id}"

@@ -60,11 +60,25 @@ def reference_get(*, reference_id: int) -> ReferenceImage | None:
 def image_visible_to(*, user: AbstractBaseUser | AnonymousUser, image: Image) -> bool:
     """May this user see this image to label?
 
-    Admins and researchers see every image. Annotators see none yet: the rounds issue extends
-    this so that an annotator sees exactly the images of the rounds assigned to them (and only
-    while the assignment is open). Keep every check of "may see this image" going through here.
+    Admins and researchers see every image. An annotator sees an image only while it is in an
+    open round assigned to them (one indexed query). Every check of "may see this image" goes
+    through here.
     """
-    # Annotators: False until rounds exist (see above).
+    from labeling.rounds.models import RoundImage, RoundState  # rounds builds on images
+
+    roles = user_roles(user)
+    if roles & {Role.ADMIN, Role.RESEARCHER}:
+        return True
+    if Role.ANNOTATOR not in roles:
+        return False
+    return RoundImage.objects.filter(
+        image=image, round__state=RoundState.OPEN, round__assignments__user=user
+    ).exists()
+
+
+def image_served_as_original(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Admins and researchers get an image's file as imported; everyone else the annotator copy
+    (labeling.images.copies), which carries nothing but pixels."""
     return bool(user_roles(user) & {Role.ADMIN, Role.RESEARCHER})
 
 

@@ -255,11 +255,18 @@ def thumbnail_render(*, data: bytes, size: int | None = None) -> tuple[bytes, in
         if im.format == "JPEG":
             im.draft("RGB", (size * 2, size * 2))  # decode at a reduced scale: much faster
         upright = ImageOps.exif_transpose(im)
-        rgb = _to_rgb(upright)
+        rgb = pixels_only(_to_rgb(upright))
     rgb.thumbnail((size, size), PILImage.Resampling.LANCZOS)
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
     return out.getvalue(), rgb.width, rgb.height
+
+
+def pixels_only(im: PILImage.Image) -> PILImage.Image:
+    """The same pixels in a new image that carries nothing else: Pillow's JPEG encoder writes the
+    source's comment (COM segment) back from `info` unless told otherwise, and EXIF, XMP or an
+    ICC profile could follow the same way."""
+    return PILImage.frombytes(im.mode, im.size, im.tobytes())
 
 
 def _to_rgb(im: PILImage.Image) -> PILImage.Image:

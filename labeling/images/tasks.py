@@ -7,6 +7,7 @@ import os
 
 from celery import shared_task
 
+from labeling.images.copies import annotator_copies_make_for
 from labeling.images.models import Image, ReferenceImage
 from labeling.images.services import image_thumbnail_create, reference_thumbnail_create
 
@@ -38,3 +39,9 @@ def reference_thumbnail_make(reference_id: int) -> dict:
     had_thumbnail = bool(reference.thumbnail)
     reference_thumbnail_create(reference=reference)
     return {"reference_id": reference_id, "created": not had_thumbnail, "pid": os.getpid()}
+
+
+@shared_task
+def annotator_copies_make(image_ids: list[int]) -> dict:
+    """Make the metadata-free copies annotators are served, for these images (idempotent)."""
+    return {**annotator_copies_make_for(image_ids=image_ids), "pid": os.getpid()}

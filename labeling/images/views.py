@@ -3,6 +3,7 @@ image passes a role check here.
 
 Images to label are addressed by their opaque public id and served without anything that could
 give their class or source away: no file name, no wnid, no source folder in a URL or header.
+Annotators get the metadata-free copy (labeling.images.copies) with a random ETag, never the file.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from labeling.accounts.roles import user_roles
+from labeling.images.copies import annotator_copy_create
 from labeling.images.models import Image, ReferenceImage
-from labeling.images.selectors import image_get_by_public_id, image_visible_to, reference_get
+from labeling.images.selectors import (
+    image_get_by_public_id,
+    image_served_as_original,
+    image_visible_to,
+    reference_get,
+)
 from labeling.images.services import image_thumbnail_create, reference_thumbnail_create
 
 CACHE_CONTROL = "private, max-age=86400"
@@ -154,11 +161,17 @@ def _image_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 @_image_view
 def image_file(request: HttpRequest, image: Image) -> HttpResponse:
+    if not image_served_as_original(user=request.user):
+        copy = annotator_copy_create(image=image)  # made by a task; now if it has not run yet
+        return _serve(request, copy.file, etag=copy.token)
     return _serve(request, image.file, etag=image.sha256)
 
 
 @_image_view
 def image_thumbnail(request: HttpRequest, image: Image) -> HttpResponse:
+    if not image_served_as_original(user=request.user):
+        copy = annotator_copy_create(image=image)
+        return _serve(request, copy.thumbnail, etag=f"{copy.token}-thumb")
     if not _thumbnail_present(image.thumbnail):
         image = image_thumbnail_create(image=image, force=bool(image.thumbnail))
     return _serve(request, image.thumbnail, etag=f"{image.sha256}-thumb")

@@ -102,3 +102,23 @@ def make_images(names: Iterable[str], *, label: str = "n01440764") -> dict[str, 
         ]
     )
     return {image.original_name: image for image in Image.objects.filter(original_name__in=names)}
+
+
+def probe_picture(secret: str, *, width: int = 320, height: int = 240) -> bytes:
+    """A JPEG that hides `secret` wherever a file can carry text: the EXIF ImageDescription,
+    Artist and UserComment, a COM segment, XMP, and bytes appended after the image's end. It is
+    also stored rotated (EXIF orientation 6), so that serving it upright takes a transpose."""
+    im = PILImage.new("RGB", (width, height), (40, 90, 160))
+    ImageDraw.Draw(im).rectangle((0, 0, width // 3, height // 3), fill=(250, 200, 0))
+    exif = PILImage.Exif()
+    exif[0x010E] = f"ImageDescription {secret}"
+    exif[0x013B] = f"Artist {secret}"
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + secret.encode()
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+        f'22-rdf-syntax-ns#"><rdf:Description>{secret}</rdf:Description></rdf:RDF></x:xmpmeta>'
+    ).encode()
+    out = io.BytesIO()
+    im.save(out, format="JPEG", exif=exif.tobytes(), comment=f"COM {secret}".encode(), xmp=xmp)
+    return out.getvalue() + f"TRAILING {secret}".encode()

@@ -11,11 +11,18 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image as PILImage
 
+from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image, ReferenceImage
 from labeling.images.selectors import image_visible_to
-from labeling.images.services import reference_image_create, reference_thumbnail_create
-from tests.helpers import login
-from tests.images.factories import make_image, picture
+from labeling.images.services import (
+    image_create,
+    reference_image_create,
+    reference_thumbnail_create,
+)
+from labeling.rounds.services import round_close, round_open
+from tests.helpers import login, make_user
+from tests.images.factories import make_image, picture, probe_picture, val_source
+from tests.rounds.factories import make_round
 from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +176,59 @@ def test_annotators_see_no_image_until_rounds_assign_them_some(annotator, image)
     client = login(annotator)
     for url in [f"/files/images/{image.public_id}/", f"/files/images/{image.public_id}/thumb/"]:
         assert client.get(url, **IMG).status_code == 403
+
+
+def test_an_annotator_sees_an_image_only_while_an_open_round_of_theirs_holds_it(annotator, image):
+    other = make_user("bert", Role.ANNOTATOR)
+    draft = make_round([image], [annotator], open=False)
+    assert not image_visible_to(user=annotator, image=image)
+    round_open(round=draft)
+    assert image_visible_to(user=annotator, image=image)
+    assert not image_visible_to(user=other, image=image)  # not their round
+    for url in [f"/files/images/{image.public_id}/", f"/files/images/{image.public_id}/thumb/"]:
+        assert login(annotator).get(url, **IMG).status_code == 200
+        assert login(other).get(url, **IMG).status_code == 403
+    round_close(round=draft)
+    assert not image_visible_to(user=annotator, image=image)
+    assert login(annotator).get(f"/files/images/{image.public_id}/", **IMG).status_code == 403
+
+
+def test_image_visible_to_is_one_query_for_an_annotator(
+    annotator, image, django_assert_num_queries
+):
+    make_round([image], [annotator])
+    user_roles(annotator)  # the role lookup is cached on the user for the request
+    with django_assert_num_queries(1):
+        assert image_visible_to(user=annotator, image=image)
+
+
+def test_annotators_get_a_metadata_free_copy_under_a_random_etag(annotator):
+    data = probe_picture("n02094258 ILSVRC2012_val_00038768.JPEG")
+    image = image_create(
+        source=val_source(),
+        original_name="ILSVRC2012_val_00038768.JPEG",
+        original_label=make_class("norwich"),
+        data=data,
+    )
+    make_round([image], [annotator])
+    client = login(annotator)
+    etags = set()
+    for url in [f"/files/images/{image.public_id}/", f"/files/images/{image.public_id}/thumb/"]:
+        response = client.get(url, **IMG)
+        assert response.status_code == 200
+        served = body(response)
+        assert b"n02094258" not in served and b"ILSVRC2012" not in served
+        assert response["Content-Type"] == "image/jpeg"
+        assert response["Content-Disposition"] == "inline"
+        etag = response["ETag"].strip('"')
+        assert image.sha256 not in etag and hashlib.sha256(served).hexdigest() not in etag
+        etags.add(etag)
+        again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"], **IMG)
+        assert again.status_code == 304  # cache-friendly: the ETag is stable
+    assert len(etags) == 2
+    # Admins still get the file exactly as imported.
+    original = login(make_user("ada", Role.ADMIN)).get(f"/files/images/{image.public_id}/", **IMG)
+    assert body(original) == data and original["ETag"] == f'"{image.sha256}"'
 
 
 def test_outsiders_and_anonymous_users_see_no_image(outsider, image):

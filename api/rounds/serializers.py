@@ -1,0 +1,210 @@
+"""Shapes of the rounds API. Rules (event types, limits, which item may be answered) are the
+service's; these serializers check shape only and describe the payloads for the schema."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from labeling.rounds.events import MAX_EVENTS, MAX_SEARCH_TEXT, EventType
+from labeling.rounds.models import NOTE_MAX_LENGTH, Answer, Flag, Picker, RoundKind, RoundState
+from labeling.rounds.selectors import Progress, RoundSummary
+from labeling.rounds.services import ServedItem
+
+
+class RoundSerializer(serializers.Serializer):
+    """A round with progress: the caller's own for an annotator; for admins and researchers,
+    answers given out of images x labelers."""
+
+    id = serializers.IntegerField(source="round.id")
+    name = serializers.CharField(source="round.name")
+    kind = serializers.ChoiceField(source="round.kind", choices=RoundKind.choices)
+    state = serializers.ChoiceField(source="round.state", choices=RoundState.choices)
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+    def to_representation(self, summary: RoundSummary) -> dict:
+        return {
+            "id": summary.round.pk,
+            "name": summary.round.name,
+            "kind": summary.round.kind,
+            "state": summary.round.state,
+            "done": summary.done,
+            "total": summary.total,
+        }
+
+
+def _url(request: Request, name: str, public_id: str) -> str:
+    return request.build_absolute_uri(reverse(name, args=[public_id]))
+
+
+class NextItemSerializer(serializers.Serializer):
+    """The caller's current item. Once every image is answered only `done` (true) and `total`."""
+
+    item = serializers.CharField(required=False, help_text="opaque id of the item to answer")
+    image = serializers.URLField(required=False)
+    thumbnail = serializers.URLField(required=False)
+    position = serializers.IntegerField(required=False, help_text="1-based")
+    total = serializers.IntegerField()
+    done = serializers.BooleanField()
+    prefetch = serializers.URLField(
+        required=False, allow_null=True, help_text="the following item's image, to load ahead"
+    )
+    can_change_previous = serializers.BooleanField(required=False)
+
+
+def next_item_data(served: ServedItem, request: Request) -> dict:
+    if served.item is None:
+        return {"done": True, "total": served.total}
+    following = served.following
+    return {
+        "item": served.item.public_id,
+        "image": _url(request, "images:image-file", served.item.image.public_id),
+        "thumbnail": _url(request, "images:image-thumbnail", served.item.image.public_id),
+        "position": served.position,
+        "total": served.total,
+        "done": False,
+        "prefetch": None
+        if following is None
+        else _url(request, "images:image-file", following.image.public_id),
+        "can_change_previous": served.can_change_previous,
+    }
+
+
+class PreviousItemSerializer(serializers.Serializer):
+    """The previous item, to answer again; never its earlier answer."""
+
+    item = serializers.CharField()
+    image = serializers.URLField()
+    thumbnail = serializers.URLField()
+    position = serializers.IntegerField()
+
+
+def previous_item_data(item, request: Request) -> dict:
+    return {
+        "item": item.public_id,
+        "image": _url(request, "images:image-file", item.image.public_id),
+        "thumbnail": _url(request, "images:image-thumbnail", item.image.public_id),
+        "position": item.position,
+    }
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    median_active_seconds = serializers.FloatField(
+        allow_null=True, help_text="the caller's own median per image in this round"
+    )
+    eta_seconds = serializers.FloatField(
+        allow_null=True, help_text="the images left at that median; null before the first answer"
+    )
+
+    def to_representation(self, progress: Progress) -> dict:
+        return {
+            "done": progress.done,
+            "total": progress.total,
+            "median_active_seconds": progress.median_active_seconds,
+            "eta_seconds": progress.eta_seconds,
+        }
+
+
+class EventSerializer(serializers.Serializer):
+    """One interaction event (documentation; the answer service checks them)."""
+
+    t = serializers.IntegerField(min_value=0, help_text="milliseconds since the item was shown")
+    type = serializers.ChoiceField(choices=EventType.choices)
+    q = serializers.CharField(required=False, max_length=MAX_SEARCH_TEXT)
+    wnid = serializers.CharField(required=False)
+    picker = serializers.ChoiceField(required=False, choices=Picker.choices)
+
+
+@extend_schema_field(EventSerializer(many=True))
+class EventsField(serializers.ListField):
+    """A list of event objects; their rules are the service's (labeling.rounds.events)."""
+
+    child = serializers.DictField()
+
+
+class AnswerRequestSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=32)
+    wnid = serializers.CharField(max_length=32)
+    active_seconds = serializers.FloatField(
+        help_text="the page's measure; clamped to [0, answered - served] by the server"
+    )
+    events = EventsField(max_length=MAX_EVENTS, allow_empty=True)
+    picker = serializers.ChoiceField(choices=Picker.choices, required=False, default="")
+    flag = serializers.ChoiceField(choices=Flag.choices, required=False, default="")
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+    )
+
+
+class AnswerResponseSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    wnid = serializers.CharField()
+    position = serializers.IntegerField()
+    served_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField()
+    active_seconds = serializers.FloatField()
+    next = NextItemSerializer()
+
+
+def answer_response_data(log, answer: Answer, next_data: dict) -> dict:
+    """The body of a submission's response, from its log: the same for a replay."""
+    return {
+        "item": answer.round_image.public_id,
+        "wnid": log.synset_id,
+        "position": answer.round_image.position,
+        "served_at": serializers.DateTimeField().to_representation(answer.served_at),
+        "answered_at": serializers.DateTimeField().to_representation(log.answered_at),
+        "active_seconds": log.active_time.total_seconds(),
+        "next": next_data,
+    }
+
+
+class AnswerQuerySerializer(serializers.Serializer):
+    labeler = serializers.CharField(
+        required=False, max_length=150, help_text="only this labeler's answers (username)"
+    )
+    cursor = serializers.CharField(required=False, help_text="from `next` / `previous`")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    """One answer, for admins and researchers."""
+
+    labeler = serializers.CharField(source="labeler.username")
+    item = serializers.CharField(source="round_image.public_id")
+    position = serializers.IntegerField(source="round_image.position")
+    image = serializers.CharField(source="round_image.image.public_id")
+    image_name = serializers.CharField(
+        source="round_image.image.original_name",
+        help_text="the image's name in its dataset (val file name or ImageNetV2 id)",
+    )
+    wnid = serializers.CharField(source="synset_id")
+    active_seconds = serializers.FloatField()
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id",
+            "labeler",
+            "item",
+            "position",
+            "image",
+            "image_name",
+            "wnid",
+            "served_at",
+            "answered_at",
+            "active_seconds",
+            "picker",
+            "flag",
+            "note",
+            "change_count",
+        ]

@@ -1,0 +1,26 @@
+"""OpenAPI pieces every API module shares: the JSON body of an error response."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: {'detail': message}, or the fields at fault with their messages",
+    401: "Not logged in (no valid session or token)",
+    403: "Your role does not allow this",
+    404: "No such resource (or not one of yours)",
+    409: "Conflicts with the current state",
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="what went wrong, for a person")
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """`responses=` entries for these 4xx codes, each with the JSON error body."""
+    return {
+        code: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in codes
+    }

@@ -1,0 +1,163 @@
+"""Reads for rounds: assignments with their progress, items by position, answers."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from labeling.accounts.roles import Role, user_roles
+from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState
+
+
+def _per_round(model, aggregate, *, outer: str = "pk") -> Coalesce:
+    """An aggregate over `model`'s rows of the round that the outer row's `outer` field points
+    at (0 when there are none), as a subquery: no join multiplies the outer rows."""
+    rows = (
+        model.objects.filter(round=OuterRef(outer))
+        .order_by()
+        .values("round")
+        .annotate(n=aggregate)
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def _image_count(outer: str) -> Coalesce:
+    return _per_round(RoundImage, Count("*"), outer=outer)
+
+
+def assignment_for(*, round_id: int, user: AbstractBaseUser | AnonymousUser) -> Assignment | None:
+    """The user's assignment to the round, with the round and its image count (`total`), in one
+    query; None if the round does not exist or is not assigned to them."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Assignment.objects.select_related("round")
+        .annotate(total=_image_count("round_id"))
+        .filter(round_id=round_id, user=user)
+        .first()
+    )
+
+
+def round_image_count(*, round: Round) -> int:
+    return RoundImage.objects.filter(round=round).count()
+
+
+def assignment_total(assignment: Assignment) -> int:
+    """The round's image count, as annotated by assignment_for or counted now."""
+    total = getattr(assignment, "total", None)
+    return total if total is not None else round_image_count(round=assignment.round)
+
+
+def round_items_at(*, round_id: int, positions: list[int]) -> dict[int, RoundImage]:
+    """The round's items at these positions (with their image's public id), by position."""
+    items = (
+        RoundImage.objects.filter(round_id=round_id, position__in=positions)
+        .select_related("image")
+        .only("id", "public_id", "position", "round_id", "image__id", "image__public_id")
+    )
+    return {item.position: item for item in items}
+
+
+def round_get(*, round_id: int) -> Round | None:
+    return Round.objects.filter(pk=round_id).first()
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round: Round
+    done: int
+    total: int
+    labelers: int
+
+
+def rounds_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
+    """The rounds a user may list, newest first, with progress.
+
+    An annotator gets the open and closed rounds assigned to them (drafts are still being
+    prepared) with their own progress. Admins and researchers get every round, with progress over
+    all its labelers: answers given out of images x labelers.
+    """
+    roles = user_roles(user)
+    if roles & {Role.ADMIN, Role.RESEARCHER}:
+        rounds = Round.objects.annotate(
+            total=_image_count("pk"),
+            answered=_per_round(Assignment, Sum("answered")),
+            labelers=_per_round(Assignment, Count("*")),
+        )
+        return [
+            RoundSummary(round=r, done=r.answered, total=r.total * r.labelers, labelers=r.labelers)
+            for r in rounds
+        ]
+    if Role.ANNOTATOR not in roles:
+        return []
+    assignments = (
+        Assignment.objects.select_related("round")
+        .annotate(total=_image_count("round_id"))
+        .filter(user=user, round__state__in=[RoundState.OPEN, RoundState.CLOSED])
+        .order_by("-round__created_at", "-round_id")
+    )
+    return [
+        RoundSummary(round=a.round, done=a.answered, total=a.total, labelers=1) for a in assignments
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    median_active_seconds: float | None
+    eta_seconds: float | None  # the labeler's own median x the images left
+
+
+def assignment_progress(*, assignment: Assignment) -> Progress:
+    """How far the labeler is, and how long the rest should take at their own median pace."""
+    total = assignment_total(assignment)
+    times = list(
+        Answer.objects.filter(
+            round_image__round_id=assignment.round_id, labeler_id=assignment.user_id
+        ).values_list("active_time", flat=True)
+    )
+    median = statistics.median(t.total_seconds() for t in times) if times else None
+    left = max(0, total - assignment.answered)
+    return Progress(
+        done=assignment.answered,
+        total=total,
+        median_active_seconds=median,
+        eta_seconds=None if median is None else median * left,
+    )
+
+
+@dataclass(frozen=True)
+class LabelerProgress:
+    assignment: Assignment
+    progress: Progress
+
+
+def round_labelers_progress(*, round: Round) -> list[LabelerProgress]:
+    """Every labeler of the round with their progress, by username (for the admin)."""
+    assignments = (
+        Assignment.objects.filter(round=round)
+        .select_related("user", "round")
+        .annotate(total=_image_count("round_id"))
+        .order_by("user__username")
+    )
+    return [
+        LabelerProgress(assignment=a, progress=assignment_progress(assignment=a))
+        for a in assignments
+    ]
+
+
+def answers_of_round(*, round: Round, labeler: str | None = None) -> QuerySet[Answer]:
+    """The round's answers in the order they were first given, with labeler and image; only
+    `labeler`'s (a username) if given."""
+    answers = Answer.objects.filter(round_image__round=round).select_related(
+        "labeler", "round_image__image"
+    )
+    if labeler is not None:
+        answers = answers.filter(labeler__username=labeler)
+    return answers.order_by("id")

@@ -1,0 +1,632 @@
+"""Writes for rounds: creating and running them, serving items, taking answers, timing them.
+
+Every rule lives here and raises ValidationError; RoundConflict (a ValidationError too) marks the
+ones where the request is well-formed but clashes with the round's state, which the API answers
+with 409 instead of 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from labeling.accounts.roles import Role, user_roles
+from labeling.images.copies import annotator_copies_schedule
+from labeling.images.models import Image
+from labeling.rounds.events import events_clean, events_timing
+from labeling.rounds.models import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDLE_LIMIT_MAX_SECONDS,
+    NOTE_MAX_LENGTH,
+    Answer,
+    AnswerChange,
+    AnswerTiming,
+    Assignment,
+    Flag,
+    InteractionLog,
+    LogKind,
+    Picker,
+    Round,
+    RoundImage,
+    RoundKind,
+    RoundState,
+    Serving,
+)
+from labeling.rounds.selectors import assignment_total, round_items_at
+from labeling.taxonomy.models import Synset
+
+logger = logging.getLogger(__name__)
+
+SEED_LIMIT = 2**31  # generated seeds are below this, so any tool can reuse them
+SWEEP_AGE = timedelta(seconds=60)
+SWEEP_BATCH = 1000
+_KEY_RE = re.compile(rf"^[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$")
+
+
+class RoundConflict(ValidationError):
+    """The request is well-formed but the round's state does not allow it (round not open, not
+    the current item, an idempotency key reused for something else)."""
+
+
+# --- Creating and running rounds --------------------------------------------------------------
+
+
+def round_create(
+    *,
+    name: str,
+    kind: str,
+    image_ids: Sequence[int] = (),
+    shuffle: bool = True,
+    seed: int | None = None,
+    labelers: Iterable[AbstractBaseUser] = (),
+    allow_change_previous: bool = True,
+    idle_limit_seconds: int = 120,
+    created_by: AbstractBaseUser | None = None,
+) -> Round:
+    """A new draft round of these images and labelers.
+
+    Shuffled (the default), the order is the images sorted by source and name, then shuffled with
+    `seed`: the same images and seed give the same order on any database. Without a seed one is
+    drawn and recorded. With `shuffle=False` the given order is kept and no seed is recorded.
+    """
+    name = name.strip()
+    problems: dict[str, list[str]] = {}
+    if not name:
+        problems["name"] = ["A round needs a name."]
+    if kind not in RoundKind.values:
+        problems["kind"] = [f"Unknown kind {kind!r}; one of {', '.join(RoundKind.values)}."]
+    if not 1 <= idle_limit_seconds <= IDLE_LIMIT_MAX_SECONDS:
+        problems["idle_limit_seconds"] = [
+            f"The idle limit is 1 to {IDLE_LIMIT_MAX_SECONDS} seconds."
+        ]
+    if seed is not None and not shuffle:
+        problems["seed"] = ["A seed only makes sense when the images are shuffled."]
+    if seed is not None and not 0 <= seed < 2**63:
+        problems["seed"] = ["The seed is a non-negative integer."]
+    if problems:
+        raise ValidationError(problems)
+    if shuffle and seed is None:
+        seed = secrets.randbelow(SEED_LIMIT)
+    with transaction.atomic():
+        round = Round.objects.create(
+            name=name,
+            kind=kind,
+            seed=seed if shuffle else None,
+            allow_change_previous=allow_change_previous,
+            idle_limit_seconds=idle_limit_seconds,
+            created_by=created_by,
+        )
+        if image_ids:
+            round_images_add(round=round, image_ids=image_ids)
+        labelers = list(labelers)
+        if labelers:
+            round_assign(round=round, users=labelers)
+    return round
+
+
+def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
+    """Add images to a draft round; returns how many were new (those already in it are skipped).
+
+    A shuffled round is reordered as a whole with its seed, so its order stays the seeded
+    shuffle of its image set; a round in given order gets the new images at its end.
+    """
+    if round.state != RoundState.DRAFT:
+        raise ValidationError(
+            f"Images can only be added while the round is a draft ({round.name} is {round.state})."
+        )
+    wanted = list(image_ids)
+    duplicates = sorted(pk for pk, n in Counter(wanted).items() if n > 1)
+    if duplicates:
+        names = dict(Image.objects.filter(pk__in=duplicates).values_list("pk", "original_name"))
+        listed = ", ".join(names.get(i, str(i)) for i in duplicates[:20])
+        raise ValidationError(f"The same image is listed more than once: {listed}.")
+    known = set(Image.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if len(known) != len(wanted):
+        raise ValidationError(f"No image with id {sorted(set(wanted) - known)[:20]}.")
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=round.pk).first()
+        existing = list(
+            RoundImage.objects.filter(round=round)
+            .order_by("position")
+            .values_list("image_id", flat=True)
+        )
+        present = set(existing)
+        new = [i for i in wanted if i not in present]
+        if not new:
+            return 0
+        if round.seed is None:
+            start = len(existing)
+            RoundImage.objects.bulk_create(
+                [
+                    RoundImage(round=round, image_id=image_id, position=start + n)
+                    for n, image_id in enumerate(new, start=1)
+                ],
+                batch_size=1000,
+            )
+        else:
+            order = _seeded_order(existing + new, seed=round.seed)
+            RoundImage.objects.filter(round=round).delete()  # a draft: nobody has seen an item
+            RoundImage.objects.bulk_create(
+                [
+                    RoundImage(round=round, image_id=image_id, position=n)
+                    for n, image_id in enumerate(order, start=1)
+                ],
+                batch_size=1000,
+            )
+        annotator_copies_schedule(image_ids=new)
+    return len(new)
+
+
+def _seeded_order(image_ids: list[int], *, seed: int) -> list[int]:
+    """Sorted by (source, name), then shuffled: reproducible from the image set and the seed."""
+    keys = {
+        pk: (slug, name)
+        for pk, slug, name in Image.objects.filter(pk__in=image_ids).values_list(
+            "pk", "source__slug", "original_name"
+        )
+    }
+    ordered = sorted(image_ids, key=lambda pk: keys[pk])
+    random.Random(seed).shuffle(ordered)
+    return ordered
+
+
+# The one way into each state: (from, timestamp field, refusal for any other state).
+_TRANSITIONS = {
+    RoundState.OPEN: (RoundState.DRAFT, "opened_at", "{name} is closed; it is not opened again."),
+    RoundState.CLOSED: (RoundState.OPEN, "closed_at", "{name} was never opened; delete the draft."),
+}
+
+
+def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
+    """Move the round along draft → open → closed; moving it where it is changes nothing."""
+    source, stamp, refusal = _TRANSITIONS[to]
+    with transaction.atomic():
+        locked = Round.objects.select_for_update().get(pk=round.pk)
+        if locked.state == to:
+            return locked
+        if locked.state != source:
+            raise ValidationError(refusal.format(name=locked.name))
+        if to == RoundState.OPEN and not RoundImage.objects.filter(round=locked).exists():
+            raise ValidationError(f"{locked.name} has no images yet; add some before opening it.")
+        locked.state = to
+        setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
+        locked.save(update_fields=["state", stamp])
+    return locked
+
+
+def round_open(*, round: Round, now: datetime | None = None) -> Round:
+    """Draft → open: labelers can start."""
+    return _round_move(round=round, to=RoundState.OPEN, now=now)
+
+
+def round_close(*, round: Round, now: datetime | None = None) -> Round:
+    """Open → closed: no more answers; annotators no longer see its images."""
+    return _round_move(round=round, to=RoundState.CLOSED, now=now)
+
+
+def round_assign(*, round: Round, users: Iterable[AbstractBaseUser]) -> int:
+    """Assign labelers (annotators) to a draft or open round; returns how many were new."""
+    users = list(users)
+    if round.state == RoundState.CLOSED:
+        raise ValidationError(f"{round.name} is closed; nobody can be assigned to it.")
+    not_annotators = sorted(u.username for u in users if Role.ANNOTATOR not in user_roles(u))
+    if not_annotators:
+        raise ValidationError(
+            f"Only annotators can be assigned to a round; not annotators: "
+            f"{', '.join(not_annotators)}."
+        )
+    with transaction.atomic():
+        assigned = set(Assignment.objects.filter(round=round).values_list("user_id", flat=True))
+        new = [Assignment(round=round, user=u) for u in users if u.pk not in assigned]
+        Assignment.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def round_unassign(*, round: Round, user: AbstractBaseUser) -> None:
+    """Take a labeler off a round, which only works before they answered anything in it."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().filter(round=round, user=user).first()
+        if assignment is None:
+            return
+        if Answer.objects.filter(round_image__round=round, labeler=user).exists():
+            raise ValidationError(
+                f"{user.username} has answered in {round.name}; their assignment stays."
+            )
+        assignment.delete()
+
+
+# --- Serving items ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServedItem:
+    """What a labeler is shown now: `item` is None once every image is answered."""
+
+    item: RoundImage | None
+    following: RoundImage | None
+    position: int
+    total: int
+    can_change_previous: bool
+
+
+def _require_open(round: Round) -> None:
+    if round.state != RoundState.OPEN:
+        raise RoundConflict(f"The round is {round.state}, not open: nothing can be labeled now.")
+
+
+def _record_serving(*, item: RoundImage, labeler_id: int, now: datetime) -> None:
+    # One statement: insert the first serving, or only move last_served_at (served_at stays).
+    Serving.objects.bulk_create(
+        [Serving(round_image=item, labeler_id=labeler_id, served_at=now, last_served_at=now)],
+        update_conflicts=True,
+        unique_fields=["round_image", "labeler"],
+        update_fields=["last_served_at"],
+    )
+
+
+def item_serve(*, assignment: Assignment, now: datetime | None = None) -> ServedItem:
+    """The labeler's current item (the first one they have not answered) and the one after it,
+    recording when the current one was first served."""
+    round = assignment.round
+    _require_open(round)
+    total = assignment_total(assignment)
+    position = assignment.answered + 1
+    can_change = round.allow_change_previous and assignment.answered >= 1
+    if position > total:
+        return ServedItem(None, None, total, total, can_change)
+    items = round_items_at(round_id=round.pk, positions=[position, position + 1])
+    item = items[position]
+    _record_serving(item=item, labeler_id=assignment.user_id, now=now or timezone.now())
+    return ServedItem(item, items.get(position + 1), position, total, can_change)
+
+
+def item_previous(*, assignment: Assignment, now: datetime | None = None) -> RoundImage | None:
+    """The labeler's previous item while they may still change its answer (the round allows it
+    and they have not confirmed the item after it), else None. Showing it again is recorded, as
+    the start of the time spent changing the answer."""
+    round = assignment.round
+    _require_open(round)
+    if not round.allow_change_previous or assignment.answered < 1:
+        return None
+    item = round_items_at(round_id=round.pk, positions=[assignment.answered]).get(
+        assignment.answered
+    )
+    if item is not None:
+        _record_serving(item=item, labeler_id=assignment.user_id, now=now or timezone.now())
+    return item
+
+
+# --- Answers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    log: InteractionLog  # this submission (or, for a replay, the original one)
+    answer: Answer
+    status: str  # "created", "changed" or "replayed"
+
+
+def _request_hash(**fields: Any) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _clamp(seconds: float, window: timedelta) -> timedelta:
+    """The page's active seconds as counted: never negative, never longer than the window."""
+    if window <= timedelta(0):
+        return timedelta(0)
+    return min(timedelta(seconds=max(0.0, seconds)), window)
+
+
+def answer_submit(
+    *,
+    assignment: Assignment,
+    item: str,
+    wnid: str,
+    active_seconds: float,
+    events: list[dict[str, Any]],
+    idempotency_key: str,
+    picker: str = "",
+    flag: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> AnswerOutcome:
+    """Answer the labeler's current item, or change the answer to their previous one.
+
+    The same idempotency key again gives back the first submission (nothing is written); the
+    same key with a different request is a conflict. The interaction log is stored with the
+    answer, and the timing task is enqueued once the transaction commits.
+    """
+    if not isinstance(idempotency_key, str) or not _KEY_RE.match(idempotency_key):
+        raise ValidationError(
+            {
+                "idempotency_key": [
+                    f"Send an Idempotency-Key of 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable "
+                    "ASCII characters."
+                ]
+            }
+        )
+    round = assignment.round
+    _require_open(round)
+    request_hash = _request_hash(
+        item=item,
+        wnid=wnid,
+        active_seconds=float(active_seconds),
+        events=events,
+        picker=picker,
+        flag=flag,
+        note=note,
+    )
+    with transaction.atomic():
+        # One submission per labeler and round at a time: the cursor below must not move under us.
+        locked = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("round")
+            .get(pk=assignment.pk)
+        )
+        # The caller's object follows along, so that serving the next item after this sees it.
+        assignment.answered = locked.answered
+        assignment.round = locked.round
+        previous = (
+            InteractionLog.objects.select_related("answer__round_image")
+            .filter(labeler_id=assignment.user_id, idempotency_key=idempotency_key)
+            .first()
+        )
+        if previous is not None:
+            if previous.request_hash != request_hash:
+                raise RoundConflict(
+                    "This Idempotency-Key was already used for a different answer; send a new "
+                    "key for a new answer."
+                )
+            return AnswerOutcome(log=previous, answer=previous.answer, status="replayed")
+        _require_open(assignment.round)
+        _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
+        clean_events = events_clean(events)
+        target = RoundImage.objects.filter(round_id=assignment.round_id, public_id=item).first()
+        now = now or timezone.now()
+        if target is not None and target.position == assignment.answered + 1:
+            write = _answer_new
+        elif (
+            target is not None
+            and target.position == assignment.answered
+            and assignment.round.allow_change_previous
+        ):
+            write = _answer_change
+        else:
+            raise RoundConflict(
+                "This is not your current item"
+                + (
+                    " or the previous one, whose answer you may still change."
+                    if assignment.round.allow_change_previous
+                    else "."
+                )
+                + " Ask for the next item and answer that one."
+            )
+        submission = _Submission(
+            wnid=wnid,
+            active_seconds=active_seconds,
+            picker=picker,
+            flag=flag,
+            note=note,
+            key=idempotency_key,
+            now=now,
+        )
+        answer, log_kind, window_start = write(assignment=assignment, item=target, given=submission)
+        log = InteractionLog.objects.create(
+            answer=answer,
+            labeler_id=assignment.user_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            kind=log_kind,
+            synset_id=wnid,
+            picker=picker,
+            flag=flag,
+            window_start=window_start,
+            answered_at=answer.answered_at,
+            client_active_seconds=float(active_seconds),
+            active_time=answer.active_time,
+            events=clean_events,
+        )
+        _schedule_timing(log.pk)
+    answer.round_image = target
+    status = "created" if log_kind == LogKind.ANSWER else "changed"
+    return AnswerOutcome(log=log, answer=answer, status=status)
+
+
+def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
+    problems: dict[str, list[str]] = {}
+    found = Synset.objects.filter(wnid=wnid).values_list("class_index", flat=True)[:1]
+    if not found:
+        problems["wnid"] = [f"Unknown wnid {wnid!r}."]
+    elif found[0] is None:
+        problems["wnid"] = [f"{wnid} is not one of the 1000 ImageNet classes; choose a class."]
+    if picker not in ("", *Picker.values):
+        problems["picker"] = [f"One of {', '.join(Picker.values)}."]
+    if flag not in ("", *Flag.values):
+        problems["flag"] = [f"One of {', '.join(Flag.values)}."]
+    if len(note) > NOTE_MAX_LENGTH:
+        problems["note"] = [f"At most {NOTE_MAX_LENGTH} characters."]
+    if not isinstance(active, int | float) or active != active or abs(active) == float("inf"):
+        problems["active_seconds"] = ["A finite number of seconds."]
+    if problems:
+        raise ValidationError(problems)
+
+
+def _serving_of(item: RoundImage, assignment: Assignment) -> Serving:
+    serving = Serving.objects.filter(round_image=item, labeler_id=assignment.user_id).first()
+    if serving is None:
+        raise RoundConflict("This item was never served to you; ask for the next item first.")
+    return serving
+
+
+@dataclass(frozen=True)
+class _Submission:
+    wnid: str
+    active_seconds: float
+    picker: str
+    flag: str
+    note: str
+    key: str
+    now: datetime
+
+
+def _answer_new(
+    *, assignment: Assignment, item: RoundImage, given: _Submission
+) -> tuple[Answer, str, datetime]:
+    served_at = _serving_of(item, assignment).served_at
+    now = max(given.now, served_at)
+    answer = Answer.objects.create(
+        round_image=item,
+        labeler_id=assignment.user_id,
+        synset_id=given.wnid,
+        served_at=served_at,
+        answered_at=now,
+        active_time=_clamp(given.active_seconds, now - served_at),
+        picker=given.picker,
+        flag=given.flag,
+        note=given.note,
+        idempotency_key=given.key,
+    )
+    Assignment.objects.filter(pk=assignment.pk).update(answered=F("answered") + 1)
+    assignment.answered += 1
+    return answer, LogKind.ANSWER, served_at
+
+
+def _answer_change(
+    *, assignment: Assignment, item: RoundImage, given: _Submission
+) -> tuple[Answer, str, datetime]:
+    answer = Answer.objects.select_for_update().get(round_image=item, labeler_id=assignment.user_id)
+    # This submission's window starts when the item was shown again (or, if the page skipped
+    # that, when it was last answered).
+    window_start = max(_serving_of(item, assignment).last_served_at, answer.answered_at)
+    now = max(given.now, window_start)
+    AnswerChange.objects.create(
+        answer=answer,
+        old_synset_id=answer.synset_id,
+        new_synset_id=given.wnid,
+        old_answered_at=answer.answered_at,
+        old_active_time=answer.active_time,
+        old_picker=answer.picker,
+        old_flag=answer.flag,
+        old_note=answer.note,
+        changed_at=now,
+    )
+    added = _clamp(given.active_seconds, now - window_start)
+    answer.synset_id = given.wnid
+    answer.answered_at = now
+    answer.active_time = min(answer.active_time + added, now - answer.served_at)
+    answer.picker = given.picker
+    answer.flag = given.flag
+    answer.note = given.note
+    answer.idempotency_key = given.key
+    answer.change_count += 1
+    answer.save(
+        update_fields=[
+            "synset",
+            "answered_at",
+            "active_time",
+            "picker",
+            "flag",
+            "note",
+            "idempotency_key",
+            "change_count",
+        ]
+    )
+    return answer, LogKind.CHANGE, window_start
+
+
+# --- Timing -----------------------------------------------------------------------------------
+
+
+def _schedule_timing(log_id: int) -> None:
+    from labeling.rounds.tasks import interaction_log_process_task
+
+    # Robust: with the broker down the answer still commits; the sweep processes the log later.
+    transaction.on_commit(lambda: interaction_log_process_task.delay(log_id), robust=True)
+
+
+def interaction_log_process(*, log_id: int, now: datetime | None = None) -> AnswerTiming | None:
+    """Turn a stored interaction log into its AnswerTiming row. Idempotent: a processed log is
+    left alone; None if the log no longer exists."""
+    with transaction.atomic():
+        log = (
+            InteractionLog.objects.select_for_update(of=("self",))
+            .select_related("answer__round_image__round")
+            .filter(pk=log_id)
+            .first()
+        )
+        if log is None:
+            return None
+        if log.processed_at is not None:
+            return AnswerTiming.objects.filter(log=log).first()
+        round = log.answer.round_image.round
+        wall = max(log.answered_at - log.window_start, timedelta(0))
+        wall_seconds = wall.total_seconds()
+        measured = events_timing(
+            log.events,
+            wall_ms=wall // timedelta(milliseconds=1),
+            idle_limit_ms=round.idle_limit_seconds * 1000,
+        )
+        counts = measured.counts
+
+        def within(seconds: float) -> float:
+            return min(max(seconds, 0.0), wall_seconds)
+
+        timing, _ = AnswerTiming.objects.update_or_create(
+            log=log,
+            defaults={
+                "answer": log.answer,
+                "wall_seconds": wall_seconds,
+                "client_active_seconds": log.client_active_seconds,
+                "active_seconds": within(log.client_active_seconds),
+                "events_active_seconds": within(measured.active),
+                "hidden_seconds": within(measured.hidden),
+                "idle_seconds": within(measured.idle),
+                "first_interaction_seconds": measured.first_interaction,
+                "event_count": len(log.events),
+                "searches": counts["search"],
+                "nodes_opened": counts["node_open"],
+                "candidates_viewed": counts["candidate_view"],
+                "pins": counts["pin"],
+                "compares": counts["compare"],
+                "guide_opens": counts["guide_open"],
+                "zooms": counts["zoom"],
+                "picker": log.picker or measured.final_picker,
+            },
+        )
+        log.processed_at = now or timezone.now()
+        log.save(update_fields=["processed_at"])
+    return timing
+
+
+def interaction_logs_sweep(
+    *, older_than: timedelta = SWEEP_AGE, limit: int = SWEEP_BATCH, now: datetime | None = None
+) -> int:
+    """Process logs whose task never ran (broker or worker down when they were stored): those
+    still unprocessed `older_than` after they were stored, oldest first. Returns how many."""
+    now = now or timezone.now()
+    log_ids = list(
+        InteractionLog.objects.filter(processed_at__isnull=True, created_at__lt=now - older_than)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for log_id in log_ids:
+        interaction_log_process(log_id=log_id)
+    if log_ids:
+        logger.info("timing sweep processed %d interaction logs left behind", len(log_ids))
+    return len(log_ids)
