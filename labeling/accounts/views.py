@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from labeling.accounts.roles import ROLE_DESCRIPTIONS, Role, user_roles
 from labeling.accounts.selectors import home_summary
+from labeling.rounds.selectors import rounds_assigned_to
 
 
 @login_required
@@ -20,5 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "roles": [(role.value, ROLE_DESCRIPTIONS[role]) for role in roles],
             "summary": home_summary(),
             "has_no_role": not roles,
+            "rounds": rounds_assigned_to(user=request.user) if Role.ANNOTATOR in roles else [],
         },
     )

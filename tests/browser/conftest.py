@@ -53,9 +53,10 @@ class PageProblems:
         return f"console={self.console} exceptions={self.exceptions} failed={self.failed}"
 
 
-@pytest.fixture
-def page(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def new_page(browser, *, width: int = 1280, height: int = 900):
+    """A page in a fresh context (its own cookies) whose `problems` collects what went wrong;
+    close it with `page.context.close()`."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems = PageProblems()
@@ -83,7 +84,29 @@ def page(browser) -> Iterator:
         ),
     )
     page.problems = problems
+    return page
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    page = new_page(browser)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    """Opens more pages (another browser, a phone-sized window): `open_page(width=390)`."""
+    pages = []
+
+    def opener(**viewport):
+        pages.append(new_page(browser, **viewport))
+        return pages[-1]
+
+    try:
+        yield opener
+    finally:
+        for opened in pages:
+            opened.context.close()

@@ -17,7 +17,8 @@ from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_image_create, reference_thumbnail_create
 from labeling.taxonomy.models import Synset
-from tests.helpers import PASSWORD, make_user
+from tests.browser.helpers import log_in
+from tests.helpers import make_user
 from tests.images.factories import picture
 
 pytestmark = pytest.mark.browser
@@ -58,15 +59,6 @@ def class_data(transactional_db) -> dict[str, list[ReferenceImage]]:
     )
     note.synsets.set([norfolk, norwich])
     return references
-
-
-def log_in(page: Page, live_server, next_path: str) -> None:
-    """Through the real login form, landing on `next_path`."""
-    page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", "anna")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}{next_path}")
 
 
 def test_the_class_page_and_its_image_viewer(page: Page, live_server, class_data, tmp_path):

@@ -79,7 +79,9 @@
   var session = null; // the item on screen: {payload, timer, chosen, pins, flag, previous}
   var stashed = null; // the current item's session while the previous one is changed
   var busy = false;
-  var serverMedian = null;
+  // The labeler's own median active seconds per image in this round, as the server counts it;
+  // refreshed after each answer (off the critical path). Until the first answer it is unknown.
+  var serverMedian = config.median_active_seconds;
 
   // --- Items -------------------------------------------------------------------------------
 
@@ -95,7 +97,6 @@
   }
 
   function show(payload, confirmedAt) {
-    if (payload.median_active_seconds !== undefined) serverMedian = payload.median_active_seconds;
     if (payload.done) {
       finish(payload);
       return;
@@ -210,10 +211,25 @@
 
   function formatDuration(seconds) {
     var minutes = Math.round(seconds / 60);
-    if (seconds < 60) return "less than a minute";
-    if (minutes < 60) return minutes + " min";
+    if (seconds < 60) return "Less than a minute";
+    if (minutes < 60) return "About " + minutes + " min";
     var hours = Math.floor(minutes / 60);
-    return hours + " h" + (minutes % 60 ? " " + (minutes % 60) + " min" : "");
+    return "About " + hours + " h" + (minutes % 60 ? " " + (minutes % 60) + " min" : "");
+  }
+
+  function refreshProgress() {
+    fetch(config.urls.progress, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (!data) return;
+        serverMedian = data.median_active_seconds;
+        if (session && !session.previous) setProgress(data.done, data.total, session.payload);
+      })
+      .catch(function () {
+        // The local estimate stays; the next answer tries again.
+      });
   }
 
   function setProgress(done, total, payload) {
@@ -225,17 +241,17 @@
       done >= total
         ? "All " + total + " images done"
         : "Image " + (payload && payload.position ? payload.position : done + 1) + " of " + total;
-    var perImage = serverMedian !== null && serverMedian !== undefined ? serverMedian : median(durations);
+    var perImage = typeof serverMedian === "number" ? serverMedian : median(durations);
     var left = total - done;
     if (!left) ui.eta.textContent = "";
-    else if (perImage === null) ui.eta.textContent = "Time left: known after your first answers";
-    else ui.eta.textContent = "About " + formatDuration(perImage * left) + " left";
+    else if (perImage === null) ui.eta.textContent = "Time left: known after your first answer";
+    else ui.eta.textContent = formatDuration(perImage * left) + " left at your pace";
   }
 
   // --- Choosing, pinning, comparing ---------------------------------------------------------
 
   function panelUrl(wnid, compact) {
-    return config.urls.candidate.replace("__WNID__", encodeURIComponent(wnid)) + (compact ? "?compact=1" : "");
+    return config.urls.candidate.replace("n00000000", encodeURIComponent(wnid)) + (compact ? "?compact=1" : "");
   }
 
   function panelHtml(wnid, compact) {
@@ -646,6 +662,7 @@
               typeof data.active_seconds === "number" ? data.active_seconds : activeSeconds
             );
             afterAnswer(data.next, confirmedAt);
+            window.setTimeout(refreshProgress, 300);
           });
       })
       .catch(function () {

@@ -36,6 +36,11 @@
     this.tree.addEventListener("keydown", function (event) {
       self.keydown(event);
     });
+    // Focus moves on click, not on mousedown: the breadcrumbs it redraws may change height, and a
+    // click whose mouseup lands elsewhere would reach neither row.
+    this.tree.addEventListener("mousedown", function (event) {
+      if (event.target.closest(".tree-row")) event.preventDefault();
+    });
     this.tree.addEventListener("click", function (event) {
       var row = event.target.closest(".tree-row");
       if (!row) return;
