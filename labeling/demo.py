@@ -35,6 +35,7 @@ from labeling.images.services import (
 )
 from labeling.predictions.models import ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
+from labeling.rounds.demo import demo_rounds_create
 from labeling.taxonomy.models import Synset
 
 VAL_SOURCE = "imagenet-val"
@@ -543,6 +544,8 @@ def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
         if not reference.thumbnail:
             reference_thumbnail_create(reference=reference)
             created["thumbnails"] += 1
+
+    demo_rounds_create()
 
     author = users[DEMO_AUTHOR]
     freeze = guide_active_freeze()

@@ -16,7 +16,7 @@ import yaml
 from labeling.config import FALSE_WORDS, parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker")
+APP_SERVICES = ("web", "worker", "beat")
 BACKING_SERVICES = ("postgres", "redis")
 
 
@@ -125,6 +125,27 @@ def test_web_runs_gunicorn_with_the_wsgi_application(services):
 
 def test_worker_runs_a_celery_worker_of_the_labeling_app(services):
     assert contains_run(command_words(services["worker"]), ["celery", "-A", "labeling", "worker"])
+
+
+def test_beat_runs_the_celery_scheduler_once_with_the_timing_sweep(services):
+    from django.conf import settings
+
+    words = command_words(services["beat"])
+    assert contains_run(words, ["celery", "-A", "labeling", "beat"])
+    # Two schedulers would send every periodic task twice.
+    assert (services["beat"].get("deploy") or {}).get("replicas", 1) == 1
+    assert "scale" not in services["beat"]
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "labeling.rounds.tasks.interaction_logs_sweep_task" in tasks
+    from labeling.celery import app
+
+    app.loader.import_default_modules()
+    assert tasks <= set(app.tasks), "every scheduled task is one the worker knows"
+
+
+def test_the_worker_does_not_also_run_beat(services):
+    words = command_words(services["worker"])
+    assert "-B" not in words and "--beat" not in words
 
 
 def test_worker_and_web_share_the_database_and_broker_settings(services):

@@ -66,6 +66,17 @@ class RoundConflict(ValidationError):
 # --- Creating and running rounds --------------------------------------------------------------
 
 
+def _settings_problems(*, name: str, idle_limit_seconds: int) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not name:
+        problems["name"] = ["A round needs a name."]
+    if not 1 <= idle_limit_seconds <= IDLE_LIMIT_MAX_SECONDS:
+        problems["idle_limit_seconds"] = [
+            f"The idle limit is 1 to {IDLE_LIMIT_MAX_SECONDS} seconds."
+        ]
+    return problems
+
+
 def round_create(
     *,
     name: str,
@@ -85,15 +96,9 @@ def round_create(
     drawn and recorded. With `shuffle=False` the given order is kept and no seed is recorded.
     """
     name = name.strip()
-    problems: dict[str, list[str]] = {}
-    if not name:
-        problems["name"] = ["A round needs a name."]
+    problems = _settings_problems(name=name, idle_limit_seconds=idle_limit_seconds)
     if kind not in RoundKind.values:
         problems["kind"] = [f"Unknown kind {kind!r}; one of {', '.join(RoundKind.values)}."]
-    if not 1 <= idle_limit_seconds <= IDLE_LIMIT_MAX_SECONDS:
-        problems["idle_limit_seconds"] = [
-            f"The idle limit is 1 to {IDLE_LIMIT_MAX_SECONDS} seconds."
-        ]
     if seed is not None and not shuffle:
         problems["seed"] = ["A seed only makes sense when the images are shuffled."]
     if seed is not None and not 0 <= seed < 2**63:
@@ -125,10 +130,6 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
     A shuffled round is reordered as a whole with its seed, so its order stays the seeded
     shuffle of its image set; a round in given order gets the new images at its end.
     """
-    if round.state != RoundState.DRAFT:
-        raise ValidationError(
-            f"Images can only be added while the round is a draft ({round.name} is {round.state})."
-        )
     wanted = list(image_ids)
     duplicates = sorted(pk for pk, n in Counter(wanted).items() if n > 1)
     if duplicates:
@@ -139,7 +140,11 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
     if len(known) != len(wanted):
         raise ValidationError(f"No image with id {sorted(set(wanted) - known)[:20]}.")
     with transaction.atomic():
-        Round.objects.select_for_update().filter(pk=round.pk).first()
+        state = _locked(round).state
+        if state != RoundState.DRAFT:
+            raise ValidationError(
+                f"Images can only be added while the round is a draft ({round.name} is {state})."
+            )
         existing = list(
             RoundImage.objects.filter(round=round)
             .order_by("position")
@@ -172,6 +177,32 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
     return len(new)
 
 
+def round_settings_update(
+    *, round: Round, name: str, allow_change_previous: bool, idle_limit_seconds: int
+) -> Round:
+    """Rename a round, and change its labeling settings while it is a draft (once labelers have
+    started, a changed rule would treat their answers unequally)."""
+    name = name.strip()
+    problems = _settings_problems(name=name, idle_limit_seconds=idle_limit_seconds)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        locked = _locked(round)
+        changes_rules = (
+            locked.allow_change_previous != allow_change_previous
+            or locked.idle_limit_seconds != idle_limit_seconds
+        )
+        if changes_rules and locked.state != RoundState.DRAFT:
+            raise ValidationError(
+                f"{locked.name} is {locked.state}: its labeling settings no longer change."
+            )
+        locked.name = name
+        locked.allow_change_previous = allow_change_previous
+        locked.idle_limit_seconds = idle_limit_seconds
+        locked.save(update_fields=["name", "allow_change_previous", "idle_limit_seconds"])
+    return locked
+
+
 def _seeded_order(image_ids: list[int], *, seed: int) -> list[int]:
     """Sorted by (source, name), then shuffled: reproducible from the image set and the seed."""
     keys = {
@@ -192,11 +223,17 @@ _TRANSITIONS = {
 }
 
 
+def _locked(round: Round) -> Round:
+    """The round's row as stored, locked until the transaction ends (its state may have moved
+    since the caller loaded it)."""
+    return Round.objects.select_for_update().get(pk=round.pk)
+
+
 def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
     """Move the round along draft → open → closed; moving it where it is changes nothing."""
     source, stamp, refusal = _TRANSITIONS[to]
     with transaction.atomic():
-        locked = Round.objects.select_for_update().get(pk=round.pk)
+        locked = _locked(round)
         if locked.state == to:
             return locked
         if locked.state != source:
@@ -219,18 +256,24 @@ def round_close(*, round: Round, now: datetime | None = None) -> Round:
     return _round_move(round=round, to=RoundState.CLOSED, now=now)
 
 
+def labelers_check(users: Iterable[AbstractBaseUser]) -> list[str]:
+    """What keeps these users from labeling in a round: only annotators label."""
+    return [
+        f"{user.username} is not an annotator; only annotators can be assigned to a round"
+        for user in users
+        if Role.ANNOTATOR not in user_roles(user)
+    ]
+
+
 def round_assign(*, round: Round, users: Iterable[AbstractBaseUser]) -> int:
     """Assign labelers (annotators) to a draft or open round; returns how many were new."""
     users = list(users)
-    if round.state == RoundState.CLOSED:
-        raise ValidationError(f"{round.name} is closed; nobody can be assigned to it.")
-    not_annotators = sorted(u.username for u in users if Role.ANNOTATOR not in user_roles(u))
-    if not_annotators:
-        raise ValidationError(
-            f"Only annotators can be assigned to a round; not annotators: "
-            f"{', '.join(not_annotators)}."
-        )
+    problems = labelers_check(users)
+    if problems:
+        raise ValidationError(problems)
     with transaction.atomic():
+        if _locked(round).state == RoundState.CLOSED:
+            raise ValidationError(f"{round.name} is closed; nobody can be assigned to it.")
         assigned = set(Assignment.objects.filter(round=round).values_list("user_id", flat=True))
         new = [Assignment(round=round, user=u) for u in users if u.pk not in assigned]
         Assignment.objects.bulk_create(new, ignore_conflicts=True)

@@ -1,0 +1,292 @@
+"""Admin for rounds: create them, paste image names, assign labelers, open and close them, and
+follow each labeler's progress. Every change goes through the services; answers, their logs and
+timing rows are read-only here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from labeling.accounts.roles import Role
+from labeling.admin_mixins import ReadOnlyAdmin
+from labeling.rounds.image_lists import image_list_parse, image_list_resolve
+from labeling.rounds.models import (
+    IDLE_LIMIT_MAX_SECONDS,
+    Answer,
+    AnswerTiming,
+    Assignment,
+    InteractionLog,
+    Round,
+)
+from labeling.rounds.selectors import assignment_progress, round_image_count
+from labeling.rounds.services import (
+    round_assign,
+    round_close,
+    round_create,
+    round_images_add,
+    round_open,
+    round_settings_update,
+    round_unassign,
+)
+
+
+def _annotators() -> QuerySet:
+    return get_user_model().objects.filter(groups__name=Role.ANNOTATOR).order_by("username")
+
+
+class RoundForm(forms.ModelForm):
+    add_images = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text="Image names, one per line, as in the annotation files (ImageNet val file "
+        "name or ImageNetV2 id); # starts a comment. Only while the round is a draft.",
+    )
+    add_labelers = forms.ModelMultipleChoiceField(
+        queryset=_annotators(), required=False, help_text="annotators to assign"
+    )
+    shuffle = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="shuffle the images with the seed (drawn and recorded if left empty)",
+    )
+
+    idle_limit_seconds = forms.IntegerField(
+        min_value=1,
+        max_value=IDLE_LIMIT_MAX_SECONDS,
+        initial=120,
+        help_text="pauses longer than this without interaction are not active time",
+    )
+
+    class Meta:
+        model = Round
+        fields = ["name", "kind", "seed", "allow_change_previous", "idle_limit_seconds"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["add_labelers"].queryset = _annotators()  # users added since start-up
+
+    def clean_add_images(self) -> list[int]:
+        image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["add_images"]))
+        if problems:
+            raise forms.ValidationError(problems)
+        return image_ids
+
+    def _post_clean(self):
+        # The services check the round; the model's own validation would run before them.
+        pass
+
+
+class AssignmentInline(admin.TabularInline):
+    """Each labeler's progress. Labelers are added with the form's field, which checks them."""
+
+    model = Assignment
+    fields = ["user", "progress", "median_active", "time_left"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="answered")
+    def progress(self, obj: Assignment) -> str:
+        p = assignment_progress(assignment=obj)
+        return f"{p.done} / {p.total}"
+
+    @admin.display(description="median active time")
+    def median_active(self, obj: Assignment) -> str:
+        median = assignment_progress(assignment=obj).median_active_seconds
+        return "-" if median is None else f"{median:.1f} s"
+
+    @admin.display(description="time left (at that median)")
+    def time_left(self, obj: Assignment) -> str:
+        eta = assignment_progress(assignment=obj).eta_seconds
+        return "-" if eta is None else f"{eta / 3600:.1f} h"
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    form = RoundForm
+    list_display = ["name", "kind", "state", "images", "labelers", "created_at", "opened_at"]
+    list_filter = ["kind", "state", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["state", "created_by", "created_at", "opened_at", "closed_at"]
+    inlines = [AssignmentInline]
+    actions = ["open_rounds", "close_rounds"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [
+                "name",
+                "kind",
+                "shuffle",
+                "seed",
+                "allow_change_previous",
+                "idle_limit_seconds",
+                "add_images",
+                "add_labelers",
+            ]
+        return [
+            "name",
+            "kind",
+            "state",
+            "seed",
+            "allow_change_previous",
+            "idle_limit_seconds",
+            *(["add_images"] if obj.state == "draft" else []),
+            *(["add_labelers"] if obj.state != "closed" else []),
+            "created_by",
+            "created_at",
+            "opened_at",
+            "closed_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The order was drawn with the seed and the kind decides what labelers see; once
+        # labelers may have started, the rules they label under stay as they were.
+        fixed = ["kind", "seed"]
+        if obj.state != "draft":
+            fixed += ["allow_change_previous", "idle_limit_seconds"]
+        return [*self.readonly_fields, *fixed]
+
+    def save_model(self, request, obj: Round, form: RoundForm, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if change:
+                    stored = Round.objects.get(pk=obj.pk)
+                    saved = round_settings_update(
+                        round=stored,
+                        name=data["name"],
+                        allow_change_previous=data.get(
+                            "allow_change_previous", stored.allow_change_previous
+                        ),
+                        idle_limit_seconds=data.get(
+                            "idle_limit_seconds", stored.idle_limit_seconds
+                        ),
+                    )
+                    if data.get("add_images"):
+                        round_images_add(round=saved, image_ids=data["add_images"])
+                    round_assign(round=saved, users=data.get("add_labelers") or [])
+                else:
+                    saved = round_create(
+                        name=data["name"],
+                        kind=data["kind"],
+                        image_ids=data.get("add_images") or [],
+                        shuffle=data["shuffle"],
+                        seed=data["seed"] if data["shuffle"] else None,
+                        labelers=data.get("add_labelers") or [],
+                        allow_change_previous=data["allow_change_previous"],
+                        idle_limit_seconds=data["idle_limit_seconds"],
+                        created_by=request.user,
+                    )
+        except ValidationError as error:
+            if not change:
+                raise  # the form checked everything a new round needs
+            # Shown on the page the admin lands on; nothing of this save was written.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            saved = obj
+        # The admin goes on with `obj` (log entry, redirect): make it the stored row.
+        obj.__dict__.update(Round.objects.get(pk=saved.pk).__dict__)
+
+    def save_formset(self, request, form, formset, change):
+        # Only deletions come from the inline: take those labelers off through the service.
+        for inline_form in formset.deleted_forms:
+            assignment = inline_form.instance
+            try:
+                round_unassign(round=assignment.round, user=assignment.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    @admin.display(description="images")
+    def images(self, obj: Round) -> int:
+        return round_image_count(round=obj)
+
+    @admin.display(description="labelers")
+    def labelers(self, obj: Round) -> int:
+        return obj.assignments.count()
+
+    @admin.action(description="Open the selected draft rounds")
+    def open_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._move(request, queryset, round_open, "Opened")
+
+    @admin.action(description="Close the selected open rounds")
+    def close_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._move(request, queryset, round_close, "Closed")
+
+    def _move(self, request, queryset, service, verb: str) -> None:
+        done = 0
+        for round in queryset:
+            try:
+                service(round=round)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} round(s).", messages.SUCCESS)
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyAdmin):
+    list_display = [
+        "round",
+        "position",
+        "labeler",
+        "synset",
+        "answered_at",
+        "active_seconds",
+        "picker",
+        "flag",
+        "change_count",
+    ]
+    list_filter = ["round_image__round__kind", "picker", "flag", "answered_at"]
+    search_fields = ["labeler__username", "synset__wnid", "round_image__round__name", "note"]
+    list_select_related = ["round_image__round", "labeler", "synset"]
+    show_full_result_count = False
+
+    @admin.display(description="round", ordering="round_image__round")
+    def round(self, obj: Answer) -> Round:
+        return obj.round_image.round
+
+    @admin.display(description="position", ordering="round_image__position")
+    def position(self, obj: Answer) -> int:
+        return obj.round_image.position
+
+
+@admin.register(InteractionLog)
+class InteractionLogAdmin(ReadOnlyAdmin):
+    list_display = ["id", "labeler", "kind", "synset", "answered_at", "created_at", "processed_at"]
+    list_filter = ["kind", ("processed_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["labeler__username", "idempotency_key", "synset__wnid"]
+    list_select_related = ["labeler", "synset"]
+    show_full_result_count = False
+
+
+@admin.register(AnswerTiming)
+class AnswerTimingAdmin(ReadOnlyAdmin):
+    list_display = [
+        "log",
+        "answer",
+        "wall_seconds",
+        "active_seconds",
+        "events_active_seconds",
+        "hidden_seconds",
+        "idle_seconds",
+        "searches",
+        "picker",
+    ]
+    list_filter = ["picker", "computed_at"]
+    search_fields = ["answer__labeler__username", "answer__synset__wnid"]
+    list_select_related = ["log", "answer"]
+    show_full_result_count = False
