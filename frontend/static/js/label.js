@@ -109,7 +109,7 @@
   function render(confirmedAt) {
     var payload = session.payload;
     showImage(payload.image, confirmedAt);
-    ui.screen.dataset.item = payload.item;
+    ui.screen.dataset.item = payload.item || "";
     ui.previousBanner.hidden = !session.previous;
     ui.changePrevious.hidden = session.previous || !payload.can_change_previous;
     if (session.previous) {
@@ -631,12 +631,39 @@
       answer.flag = session.flag.flag;
       if (session.flag.note) answer.note = session.flag.note.slice(0, 2000);
     }
-    submit(JSON.stringify(answer), idempotencyKey(), answer.active_seconds, confirmedAt);
+    var answered = session;
+    if (!session.previous && session.payload.prefetch) {
+      // Optimistic: the next image (prefetched, decoded) is shown now; its item id arrives with
+      // the answer's response, and a refused answer brings this item back with the error.
+      session = newSession(
+        {
+          item: null,
+          image: session.payload.prefetch,
+          position: session.payload.position + 1,
+          total: session.payload.total,
+          done: false,
+          prefetch: null,
+          can_change_previous: false,
+        },
+        false
+      );
+      session.pending = true;
+      render(confirmedAt);
+    }
+    submit(JSON.stringify(answer), idempotencyKey(), answer.active_seconds, confirmedAt, answered);
+  }
+
+  // Back to the item whose answer was refused or could not be sent.
+  function revert(answered) {
+    if (session === answered) return;
+    session = answered;
+    clock.switchTo(answered.timer);
+    render();
   }
 
   // One answer, sent until the server takes or refuses it; "Send again" after the automatic
   // retries gave up sends the same body under the same key.
-  function submit(body, key, activeSeconds, confirmedAt) {
+  function submit(body, key, activeSeconds, confirmedAt, answered) {
     busy = true;
     ui.confirm.setAttribute("aria-busy", "true");
     clearError();
@@ -654,6 +681,7 @@
           .then(function (data) {
             settle();
             if (!response.ok) {
+              revert(answered);
               failed(response.status, data);
               return;
             }
@@ -667,16 +695,27 @@
       })
       .catch(function () {
         settle();
+        revert(answered);
         showError("Your answer could not be sent: no connection. It is kept here.", {
           label: "Send again",
           run: function () {
-            submit(body, key, activeSeconds, confirmedAt);
+            submit(body, key, activeSeconds, confirmedAt, answered);
           },
         });
       });
   }
 
   function afterAnswer(next, confirmedAt) {
+    if (session && session.pending && !next.done && next.image === session.payload.image) {
+      // The image shown at confirm is the server's next item: it only gains its id.
+      session.payload = next;
+      session.pending = false;
+      ui.screen.dataset.item = next.item;
+      ui.changePrevious.hidden = !next.can_change_previous;
+      setProgress(next.position - 1, next.total, next);
+      prefetch(next.prefetch);
+      return;
+    }
     if (session && session.previous && stashed && next && next.item === stashed.payload.item) {
       restoreStashed(next);
       return;
