@@ -314,9 +314,8 @@ def main() -> None:
     rows = [("confirm -> next image visible", result["confirm_to_next_image_visible"])]
     rows += [(f"request: {kind}", f) for kind, f in result["requests"].items()]
     for name, f in rows:
-        print(
-            f"{name:34} {f['n']:>5} {f['p50_ms']:>6.1f}ms {f['p95_ms']:>6.1f}ms {f['max_ms']:>6.1f}ms"
-        )
+        times = " ".join(f"{f[key]:>6.1f}ms" for key in ("p50_ms", "p95_ms", "max_ms"))
+        print(f"{name:34} {f['n']:>5} {times}")
     swap = result["confirm_to_next_image_visible"]
     req = result["requests"]
     print(
