@@ -608,6 +608,10 @@
 
   function confirm() {
     if (!session || busy) return;
+    if (!session.chosen && picker.pending()) {
+      picker.whenSettled(confirm); // Ctrl+Enter right after typing: answer the first result
+      return;
+    }
     if (!session.chosen) {
       var hit = picker.activeHit();
       if (!hit) {

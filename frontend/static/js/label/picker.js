@@ -43,11 +43,15 @@
     this.previewing = null; // AbortController of the thumbnails request in flight
     this.thumbs = new Map(); // wnid -> [{thumbnail_url, thumbnail_width, thumbnail_height}]
     this.lastQuery = "";
+    this.typing = false; // a keystroke waits for the debounce
+    this.waiters = []; // what Enter asked for before the results of the text typed arrived
     var self = this;
 
     this.input.addEventListener("input", function () {
       window.clearTimeout(self.timer);
+      self.typing = true;
       self.timer = window.setTimeout(function () {
+        self.typing = false;
         self.search(self.input.value.trim());
       }, DEBOUNCE_MS);
     });
@@ -82,12 +86,14 @@
         break;
       case "Enter":
         event.preventDefault();
-        if (event.shiftKey) {
-          var hit = this.results[this.active];
-          if (hit) this.onShowInTree(hit.wnid);
-        } else {
-          this.viewActive();
-        }
+        var self = this;
+        var shift = event.shiftKey;
+        // A fast typist may press Enter before the results of the last keys arrive.
+        this.whenSettled(function () {
+          var hit = self.results[self.active];
+          if (hit && shift) self.onShowInTree(hit.wnid);
+          else if (hit) self.onView(hit.wnid, "search");
+        });
         break;
       case "Escape":
         event.preventDefault();
@@ -99,13 +105,39 @@
     }
   };
 
+  // Whether results for the text in the box are still to come.
+  Picker.prototype.pending = function () {
+    return this.typing || Boolean(this.searching);
+  };
+
+  // Run `callback` once the results for the text typed so far are shown (now if they are).
+  Picker.prototype.whenSettled = function (callback) {
+    if (this.pending()) this.waiters.push(callback);
+    else callback();
+  };
+
+  Picker.prototype.settle = function (run) {
+    var waiters = this.waiters;
+    this.waiters = [];
+    if (run) {
+      waiters.forEach(function (callback) {
+        callback();
+      });
+    }
+  };
+
   Picker.prototype.search = function (query) {
-    if (query === this.lastQuery && this.results.length) return;
+    if (query === this.lastQuery && this.results.length) {
+      this.settle(true);
+      return;
+    }
     this.lastQuery = query;
     if (this.searching) this.searching.abort();
+    this.searching = null;
     if (!query) {
       this.render([]);
       this.setStatus("");
+      this.settle(false);
       return;
     }
     var controller = new AbortController();
@@ -122,6 +154,7 @@
         if (controller.signal.aborted) return;
         self.searching = null;
         self.render(data.results);
+        if (!self.typing) self.settle(true);
         self.setStatus(
           data.results.length
             ? data.results.length + (data.results.length === 1 ? " class" : " classes") + " found"
@@ -131,6 +164,8 @@
       })
       .catch(function (error) {
         if (isAbort(error)) return;
+        self.searching = null;
+        self.settle(false);
         self.setStatus("The search did not answer: " + error.message + ". Type again to retry.");
       });
   };
@@ -254,6 +289,8 @@
 
   Picker.prototype.clear = function () {
     window.clearTimeout(this.timer);
+    this.typing = false;
+    this.settle(false);
     if (this.searching) this.searching.abort();
     this.input.value = "";
     this.lastQuery = "";
