@@ -544,3 +544,22 @@ def test_nothing_the_page_loads_reveals_the_answer(page: Page, live_server, labe
         for secret in forbidden:
             assert secret.lower() not in text, f"{secret!r} reached the annotator in {url}"
     assert not page.problems, page.problems
+
+
+def test_time_idle_beyond_the_rounds_limit_is_not_counted(page: Page, live_server, labeling):
+    Round.objects.filter(pk=labeling.round.pk).update(idle_limit_seconds=1)
+    log_in(page, live_server, screen_url(labeling))
+    expect_image(page, labeling, 1)
+    search_and_view(page, "norfolk", "Norfolk terrier")
+    page.wait_for_timeout(3500)  # hands off: idle after one second
+    page.keyboard.press("Control+Enter")
+    expect_image(page, labeling, 2)
+
+    (answer,) = labeling.answers()
+    log = answer.logs.get()
+    types = [event["type"] for event in log.events]
+    assert types.index("idle") < types.index("active") < types.index("confirm")
+    wall = (answer.answered_at - answer.served_at).total_seconds()
+    assert wall > 3.5
+    assert 0 < log.client_active_seconds <= wall - 2
+    assert not page.problems, page.problems
