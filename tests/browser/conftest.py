@@ -7,7 +7,9 @@ the test's own, made between browser steps).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -110,3 +112,40 @@ def open_page(browser) -> Iterator:
     finally:
         for opened in pages:
             opened.context.close()
+
+
+@pytest.fixture
+def serialized_db(live_server) -> Iterator:
+    """A lock that takes turns on the database between the live server and the test.
+
+    On SQLite the test database lives in memory, and the live server's request threads share the
+    test's one connection. Two threads inside SQLite at once can deadlock (a query calling back
+    into Python, e.g. a check constraint on a duration, waits for the GIL while another thread
+    holds the GIL and waits for SQLite's lock), so on SQLite each request runs whole under this
+    lock, and the test takes it for its own queries while the page may still be loading. With
+    PostgreSQL every thread has its own connection and the lock is a no-op.
+    """
+    from django.db import connection
+
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        yield contextlib.nullcontext()
+        return
+    lock = threading.Lock()
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)  # streamed files too: closing sends request_finished
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        return [body]
+
+    httpd.set_app(one_at_a_time)
+    try:
+        yield lock
+    finally:
+        httpd.set_app(app)

@@ -11,8 +11,11 @@ reference thumbnails itself, so the worker of the PostgreSQL pass finds them mad
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from django.core.management import call_command
@@ -26,7 +29,7 @@ from labeling.images.models import Image
 from labeling.images.services import image_create, reference_thumbnail_create
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
 from labeling.review.services import image_labels_replace
-from labeling.rounds.models import Answer, AnswerChange, InteractionLog, Round, RoundImage, Serving
+from labeling.rounds.models import Answer, InteractionLog, Round, RoundImage, Serving
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.search_index import taxonomy_snapshot, taxonomy_snapshot_clear
 from tests.browser.helpers import log_in
@@ -35,6 +38,7 @@ from tests.images.factories import make_references, probe_picture, val_source
 from tests.rounds.factories import make_round
 
 pytestmark = pytest.mark.browser
+T = TypeVar("T")
 
 NORFOLK, NORWICH, TENCH, GOLDFISH = "n02094114", "n02094258", "n01440764", "n01443537"
 IMAGES = 4
@@ -47,22 +51,38 @@ IMAGE_LOADED = """() => {
 
 @dataclass
 class Labeling:
+    """The round, and the test's reads of the database while the page may be loading (taking
+    turns with the live server: see `serialized_db`)."""
+
     round: Round
     images: list[Image]
+    db: AbstractContextManager
 
-    def image_at(self, position: int) -> Image:
-        return RoundImage.objects.get(round=self.round, position=position).image
+    def read(self, query: Callable[[], T]) -> T:
+        with self.db:
+            return query()
+
+    def item_at(self, position: int) -> RoundImage:
+        return self.read(
+            lambda: RoundImage.objects.select_related("image").get(
+                round=self.round, position=position
+            )
+        )
 
     def answers(self) -> list[Answer]:
-        return list(
-            Answer.objects.filter(round_image__round=self.round)
-            .select_related("round_image")
-            .order_by("round_image__position")
+        """The round's answers by position, with their logs and change audit."""
+        return self.read(
+            lambda: list(
+                Answer.objects.filter(round_image__round=self.round)
+                .select_related("round_image")
+                .prefetch_related("logs", "changes")
+                .order_by("round_image__position")
+            )
         )
 
 
 @pytest.fixture
-def labeling(transactional_db) -> Labeling:
+def labeling(transactional_db, serialized_db) -> Labeling:
     """The whole class tree, two terriers with reference images and guide texts, and an open
     evaluation round of four images (all originally labeled tench) assigned to anna."""
     call_command("load_taxonomy", verbosity=0)
@@ -92,7 +112,7 @@ def labeling(transactional_db) -> Labeling:
         annotator_copy_create(image=image)
         images.append(image)
     round = make_round(images, [anna], name="Evaluation A")
-    return Labeling(round=round, images=images)
+    return Labeling(round=round, images=images, db=serialized_db)
 
 
 def screen_url(labeling: Labeling) -> str:
@@ -104,7 +124,7 @@ def expect_image(page: Page, labeling: Labeling, position: int) -> None:
     as the server's current item (the image appears at Confirm, its item id with the answer's
     response)."""
     expect(page.locator("#label-position")).to_have_text(f"Image {position} of {IMAGES}")
-    item = RoundImage.objects.get(round=labeling.round, position=position)
+    item = labeling.item_at(position)
     expect(page.locator("#label-screen")).to_have_attribute("data-item", item.public_id)
     image = page.get_by_role("img", name="Image to label")
     public_id = item.image.public_id
@@ -154,7 +174,7 @@ def assert_plausible_timing(answer: Answer, *, picker: str) -> InteractionLog:
     wall = answer.answered_at - answer.served_at
     assert timedelta(0) < answer.active_time <= wall
     assert answer.picker == picker
-    log = answer.logs.get()
+    (log,) = answer.logs.all()
     # The page counts from the moment the image appeared, which (shown optimistically at the
     # previous Confirm) may precede the server's served_at by that answer's round trip.
     assert 0 < log.client_active_seconds <= wall.total_seconds() + 2
@@ -188,7 +208,7 @@ def test_labeling_with_the_search_picker_only(page: Page, live_server, labeling)
     expect(panel).to_contain_text("fold forward")  # the guide entry, rendered
     expect(panel).to_contain_text("Norfolk or Norwich: look at the ears")  # the note
     expect(panel.locator("[data-gallery] button.thumb")).to_have_count(4)
-    assert Answer.objects.count() == 0  # viewing is not answering
+    assert labeling.read(Answer.objects.count) == 0  # viewing is not answering
 
     page.get_by_role("button", name="Confirm").click()
     expect_image(page, labeling, 2)
@@ -361,8 +381,8 @@ def test_a_reload_or_another_browser_resumes_at_the_same_image(
     search_and_view(page, "norfolk", "Norfolk terrier")
     page.get_by_role("button", name="Confirm").click()
     expect_image(page, labeling, 2)
-    second = RoundImage.objects.get(round=labeling.round, position=2)
-    served_at = Serving.objects.get(round_image=second).served_at
+    second = labeling.item_at(2)
+    served_at = labeling.read(lambda: Serving.objects.get(round_image=second).served_at)
 
     page.reload()
     expect_image(page, labeling, 2)
@@ -370,7 +390,7 @@ def test_a_reload_or_another_browser_resumes_at_the_same_image(
     log_in(other, live_server, screen_url(labeling))
     expect_image(other, labeling, 2)
     # Shown again, the image still counts from when it was first served.
-    assert Serving.objects.get(round_image=second).served_at == served_at
+    assert labeling.read(lambda: Serving.objects.get(round_image=second).served_at) == served_at
 
     search_and_view(other, "norwich", "Norwich terrier")
     other.get_by_role("button", name="Confirm").click()
@@ -391,7 +411,7 @@ def test_the_previous_answer_can_be_changed_with_an_empty_picker(page, live_serv
 
     change.click()
     image = page.get_by_role("img", name="Image to label")
-    first_id = labeling.image_at(1).public_id
+    first_id = labeling.item_at(1).image.public_id
     expect(image).to_have_attribute("src", re.compile(f"/files/images/{first_id}/$"))
     expect(page.locator("#label-previous-banner")).to_be_visible()
     # Nothing of the earlier answer comes back: no class chosen, nothing pinned, empty box.
@@ -405,7 +425,8 @@ def test_the_previous_answer_can_be_changed_with_an_empty_picker(page, live_serv
     expect_image(page, labeling, 2)
     (answer,) = labeling.answers()
     assert answer.synset_id == NORWICH and answer.change_count == 1
-    assert AnswerChange.objects.get(answer=answer).old_synset_id == NORFOLK
+    (change,) = answer.changes.all()
+    assert change.old_synset_id == NORFOLK
     assert not page.problems, page.problems
 
 
@@ -556,7 +577,7 @@ def test_time_idle_beyond_the_rounds_limit_is_not_counted(page: Page, live_serve
     expect_image(page, labeling, 2)
 
     (answer,) = labeling.answers()
-    log = answer.logs.get()
+    (log,) = answer.logs.all()
     types = [event["type"] for event in log.events]
     assert types.index("idle") < types.index("active") < types.index("confirm")
     wall = (answer.answered_at - answer.served_at).total_seconds()
