@@ -11,6 +11,7 @@ ERROR_DESCRIPTIONS = {
     403: "Your role does not allow this",
     404: "No such resource (or not one of yours)",
     409: "Conflicts with the current state",
+    415: "Unsupported media type: send JSON",
 }
 
 

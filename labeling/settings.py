@@ -96,8 +96,15 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 if _default_db["ENGINE"].endswith("sqlite3"):
     # Many annotators save at once even in the demo: wait for the write lock instead of failing.
+    # In WAL mode synchronous=NORMAL syncs at checkpoints rather than at every commit (each
+    # answer would otherwise wait for an fsync); a power cut may lose the last commits, never
+    # the database.
     _default_db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -188,7 +188,7 @@ class AnswerSerializer(serializers.ModelSerializer):
         help_text="the image's name in its dataset (val file name or ImageNetV2 id)",
     )
     wnid = serializers.CharField(source="synset_id")
-    active_seconds = serializers.FloatField()
+    active_seconds = serializers.FloatField(allow_null=True)
 
     class Meta:
         model = Answer

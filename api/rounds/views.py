@@ -6,6 +6,7 @@ not revealed. A well-formed request the round's state does not allow is a 409.
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import CursorPagination
@@ -142,7 +143,7 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
         responses={
             201: s.AnswerResponseSerializer,
             200: s.AnswerResponseSerializer,
-            **error_responses(400, 401, 403, 404, 409),
+            **error_responses(400, 401, 403, 404, 409, 415),
         },
         description="201 for a new answer; 200 for a repeated request (same Idempotency-Key "
         "and body: nothing is written again) or a changed previous answer.",
@@ -155,15 +156,16 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
             )
         body = s.AnswerRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        outcome = answer_submit(
-            assignment=assignment,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-            **body.validated_data,
-        )
+        # One transaction (one commit) for the answer and serving the next item.
+        with transaction.atomic():
+            outcome = answer_submit(
+                assignment=assignment,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                **body.validated_data,
+            )
+            served = item_serve(assignment=assignment)
         data = s.answer_response_data(
-            outcome.log,
-            outcome.answer,
-            s.next_item_data(item_serve(assignment=assignment), request),
+            outcome.log, outcome.answer, s.next_item_data(served, request)
         )
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return Response(data, status=code)

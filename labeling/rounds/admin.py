@@ -23,7 +23,7 @@ from labeling.rounds.models import (
     InteractionLog,
     Round,
 )
-from labeling.rounds.selectors import assignment_progress, round_image_count
+from labeling.rounds.selectors import assignment_progress
 from labeling.rounds.services import (
     round_assign,
     round_close,
@@ -209,9 +209,9 @@ class RoundAdmin(admin.ModelAdmin):
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
-    @admin.display(description="images")
+    @admin.display(description="images", ordering="image_count")
     def images(self, obj: Round) -> int:
-        return round_image_count(round=obj)
+        return obj.image_count
 
     @admin.display(description="labelers")
     def labelers(self, obj: Round) -> int:

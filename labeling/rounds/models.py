@@ -65,6 +65,12 @@ class Round(models.Model):
     idle_limit_seconds = models.PositiveIntegerField(
         default=120, help_text="longer pauses without interaction do not count as active time"
     )
+    image_count = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="how many images the round has; kept by round_images_add (the list only "
+        "changes while the round is a draft)",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -105,6 +111,11 @@ class Round(models.Model):
             models.CheckConstraint(
                 condition=Q(seed__isnull=True) | Q(seed__gte=0), name="round_seed_nonnegative"
             ),
+            # Labelers only ever see a round with images.
+            models.CheckConstraint(
+                condition=Q(state=RoundState.DRAFT) | Q(image_count__gte=1),
+                name="round_images_once_opened",
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="round_name_nonempty"),
         ]
 
@@ -114,6 +125,10 @@ class Round(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == RoundState.OPEN
+
+
+# Default orderings name columns, not relations: ordering by a relation would join its table
+# (and its own ordering) into every query, the hot ones included.
 
 
 class RoundImage(models.Model):
@@ -126,7 +141,7 @@ class RoundImage(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
 
     class Meta:
-        ordering = ["round", "position"]
+        ordering = ["round_id", "position"]
         constraints = [
             # Also the index for "the item at position n of round r" (the labeling hot path).
             models.UniqueConstraint(
@@ -153,7 +168,7 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["round", "user__username"]
+        ordering = ["round_id", "user_id"]
         constraints = [
             # Its index also serves image_visible_to's join from the round to the user.
             models.UniqueConstraint(fields=["round", "user"], name="assignment_unique"),
@@ -198,10 +213,16 @@ class Answer(models.Model):
     )
     # to_field: the column holds the wnid itself, so reading an answer's class needs no join.
     synset = models.ForeignKey(Synset, on_delete=models.PROTECT, related_name="+", to_field="wnid")
-    served_at = models.DateTimeField(help_text="when the item was first shown to the labeler")
-    answered_at = models.DateTimeField()
+    # Always set for answers given here; empty only for answers imported without their times
+    # (human predictions from another tool). The checks below hold whenever they are set.
+    served_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the item was first shown to the labeler"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
     active_time = models.DurationField(
-        help_text="time the page was visible, focused and not idle; at most answered - served"
+        null=True,
+        blank=True,
+        help_text="time the page was visible, focused and not idle; at most answered - served",
     )
     picker = models.CharField(max_length=10, choices=Picker.choices, blank=True)
     flag = models.CharField(max_length=12, choices=Flag.choices, blank=True)
@@ -210,7 +231,7 @@ class Answer(models.Model):
     change_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["round_image__round", "round_image__position", "labeler"]
+        ordering = ["round_image_id", "labeler_id"]
         constraints = [
             models.UniqueConstraint(fields=["round_image", "labeler"], name="answer_unique"),
             models.UniqueConstraint(
@@ -246,8 +267,8 @@ class Answer(models.Model):
         return f"{self.round_image_id} by {self.labeler_id}: {self.synset_id}"
 
     @property
-    def active_seconds(self) -> float:
-        return self.active_time.total_seconds()
+    def active_seconds(self) -> float | None:
+        return None if self.active_time is None else self.active_time.total_seconds()
 
 
 class AnswerChange(models.Model):
@@ -268,7 +289,7 @@ class AnswerChange(models.Model):
     changed_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["answer", "changed_at"]
+        ordering = ["answer_id", "changed_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(changed_at__gte=F("old_answered_at")), name="answer_change_after"
@@ -372,7 +393,7 @@ class AnswerTiming(models.Model):
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["answer", "log"]
+        ordering = ["answer_id", "log_id"]
         constraints = [
             models.CheckConstraint(condition=Q(wall_seconds__gte=0), name="timing_wall_nonneg"),
             *(

@@ -13,11 +13,11 @@ from labeling.accounts.roles import Role, user_roles
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState
 
 
-def _per_round(model, aggregate, *, outer: str = "pk") -> Coalesce:
-    """An aggregate over `model`'s rows of the round that the outer row's `outer` field points
-    at (0 when there are none), as a subquery: no join multiplies the outer rows."""
+def _per_round(model, aggregate) -> Coalesce:
+    """An aggregate over `model`'s rows of the outer round row (0 when there are none), as a
+    subquery: no join multiplies the outer rows."""
     rows = (
-        model.objects.filter(round=OuterRef(outer))
+        model.objects.filter(round=OuterRef("pk"))
         .order_by()
         .values("round")
         .annotate(n=aggregate)
@@ -26,31 +26,15 @@ def _per_round(model, aggregate, *, outer: str = "pk") -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def _image_count(outer: str) -> Coalesce:
-    return _per_round(RoundImage, Count("*"), outer=outer)
-
-
 def assignment_for(*, round_id: int, user: AbstractBaseUser | AnonymousUser) -> Assignment | None:
-    """The user's assignment to the round, with the round and its image count (`total`), in one
-    query; None if the round does not exist or is not assigned to them."""
+    """The user's assignment to the round, with the round, in one query; None if the round does
+    not exist or is not assigned to them."""
     if not user.is_authenticated:
         return None
-    return (
-        Assignment.objects.select_related("round")
-        .annotate(total=_image_count("round_id"))
-        .filter(round_id=round_id, user=user)
-        .first()
-    )
-
-
-def round_image_count(*, round: Round) -> int:
-    return RoundImage.objects.filter(round=round).count()
-
-
-def assignment_total(assignment: Assignment) -> int:
-    """The round's image count, as annotated by assignment_for or counted now."""
-    total = getattr(assignment, "total", None)
-    return total if total is not None else round_image_count(round=assignment.round)
+    try:  # get(), not first(): no ORDER BY on the hot path
+        return Assignment.objects.select_related("round").get(round_id=round_id, user=user)
+    except Assignment.DoesNotExist:
+        return None
 
 
 def round_items_at(*, round_id: int, positions: list[int]) -> dict[int, RoundImage]:
@@ -85,12 +69,13 @@ def rounds_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
     roles = user_roles(user)
     if roles & {Role.ADMIN, Role.RESEARCHER}:
         rounds = Round.objects.annotate(
-            total=_image_count("pk"),
             answered=_per_round(Assignment, Sum("answered")),
             labelers=_per_round(Assignment, Count("*")),
         )
         return [
-            RoundSummary(round=r, done=r.answered, total=r.total * r.labelers, labelers=r.labelers)
+            RoundSummary(
+                round=r, done=r.answered, total=r.image_count * r.labelers, labelers=r.labelers
+            )
             for r in rounds
         ]
     if Role.ANNOTATOR not in roles:
@@ -106,12 +91,12 @@ def rounds_assigned_to(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundS
         return []
     assignments = (
         Assignment.objects.select_related("round")
-        .annotate(total=_image_count("round_id"))
         .filter(user=user, round__state__in=[RoundState.OPEN, RoundState.CLOSED])
         .order_by("-round__created_at", "-round_id")
     )
     return [
-        RoundSummary(round=a.round, done=a.answered, total=a.total, labelers=1) for a in assignments
+        RoundSummary(round=a.round, done=a.answered, total=a.round.image_count, labelers=1)
+        for a in assignments
     ]
 
 
@@ -125,10 +110,12 @@ class Progress:
 
 def assignment_progress(*, assignment: Assignment) -> Progress:
     """How far the labeler is, and how long the rest should take at their own median pace."""
-    total = assignment_total(assignment)
+    total = assignment.round.image_count
     times = list(
         Answer.objects.filter(
-            round_image__round_id=assignment.round_id, labeler_id=assignment.user_id
+            round_image__round_id=assignment.round_id,
+            labeler_id=assignment.user_id,
+            active_time__isnull=False,
         ).values_list("active_time", flat=True)
     )
     median = statistics.median(t.total_seconds() for t in times) if times else None
@@ -152,7 +139,6 @@ def round_labelers_progress(*, round: Round) -> list[LabelerProgress]:
     assignments = (
         Assignment.objects.filter(round=round)
         .select_related("user", "round")
-        .annotate(total=_image_count("round_id"))
         .order_by("user__username")
     )
     return [

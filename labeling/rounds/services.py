@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
@@ -47,11 +47,13 @@ from labeling.rounds.models import (
     RoundState,
     Serving,
 )
-from labeling.rounds.selectors import assignment_total, round_items_at
+from labeling.rounds.selectors import round_items_at
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.search_index import taxonomy_snapshot
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 SEED_LIMIT = 2**31  # generated seeds are below this, so any tool can reuse them
 SWEEP_AGE = timedelta(seconds=60)
 SWEEP_BATCH = 1000
@@ -173,6 +175,8 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
                 ],
                 batch_size=1000,
             )
+        round.image_count = len(existing) + len(new)
+        Round.objects.filter(pk=round.pk).update(image_count=round.image_count)
         annotator_copies_schedule(image_ids=new)
     return len(new)
 
@@ -238,7 +242,7 @@ def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
             return locked
         if locked.state != source:
             raise ValidationError(refusal.format(name=locked.name))
-        if to == RoundState.OPEN and not RoundImage.objects.filter(round=locked).exists():
+        if to == RoundState.OPEN and locked.image_count == 0:
             raise ValidationError(f"{locked.name} has no images yet; add some before opening it.")
         locked.state = to
         setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
@@ -307,6 +311,15 @@ class ServedItem:
     can_change_previous: bool
 
 
+def _one(queryset: QuerySet[T]) -> T | None:
+    """The row a unique lookup finds, or None; unlike first(), it adds no ORDER BY (the labeling
+    hot path runs these on every request)."""
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
+
+
 def _require_open(round: Round) -> None:
     if round.state != RoundState.OPEN:
         raise RoundConflict(f"The round is {round.state}, not open: nothing can be labeled now.")
@@ -327,7 +340,7 @@ def item_serve(*, assignment: Assignment, now: datetime | None = None) -> Served
     recording when the current one was first served."""
     round = assignment.round
     _require_open(round)
-    total = assignment_total(assignment)
+    total = round.image_count
     position = assignment.answered + 1
     can_change = round.allow_change_previous and assignment.answered >= 1
     if position > total:
@@ -417,18 +430,18 @@ def answer_submit(
     )
     with transaction.atomic():
         # One submission per labeler and round at a time: the cursor below must not move under us.
-        locked = (
-            Assignment.objects.select_for_update(of=("self",))
-            .select_related("round")
-            .get(pk=assignment.pk)
-        )
+        # One submission per labeler and round at a time: the cursor must not move under us.
         # The caller's object follows along, so that serving the next item after this sees it.
-        assignment.answered = locked.answered
-        assignment.round = locked.round
-        previous = (
-            InteractionLog.objects.select_related("answer__round_image")
-            .filter(labeler_id=assignment.user_id, idempotency_key=idempotency_key)
-            .first()
+        assignment.answered, assignment.round.state = (
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(pk=assignment.pk)
+            .values_list("answered", "round__state")
+            .get()
+        )
+        previous = _one(
+            InteractionLog.objects.filter(
+                labeler_id=assignment.user_id, idempotency_key=idempotency_key
+            )
         )
         if previous is not None:
             if previous.request_hash != request_hash:
@@ -436,11 +449,22 @@ def answer_submit(
                     "This Idempotency-Key was already used for a different answer; send a new "
                     "key for a new answer."
                 )
-            return AnswerOutcome(log=previous, answer=previous.answer, status="replayed")
+            answer = Answer.objects.select_related("round_image").get(pk=previous.answer_id)
+            return AnswerOutcome(log=previous, answer=answer, status="replayed")
         _require_open(assignment.round)
         _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
         clean_events = events_clean(events)
-        target = RoundImage.objects.filter(round_id=assignment.round_id, public_id=item).first()
+        # The item with this labeler's serving of it, in one query.
+        serving = _one(
+            Serving.objects.select_related("round_image").filter(
+                labeler_id=assignment.user_id,
+                round_image__round_id=assignment.round_id,
+                round_image__public_id=item,
+            )
+        )
+        target = serving.round_image if serving is not None else None
+        if target is None:
+            target = _one(RoundImage.objects.filter(round_id=assignment.round_id, public_id=item))
         now = now or timezone.now()
         if target is not None and target.position == assignment.answered + 1:
             write = _answer_new
@@ -460,6 +484,8 @@ def answer_submit(
                 )
                 + " Ask for the next item and answer that one."
             )
+        if serving is None:
+            raise RoundConflict("This item was never served to you; ask for the next item first.")
         submission = _Submission(
             wnid=wnid,
             active_seconds=active_seconds,
@@ -469,7 +495,9 @@ def answer_submit(
             key=idempotency_key,
             now=now,
         )
-        answer, log_kind, window_start = write(assignment=assignment, item=target, given=submission)
+        answer, log_kind, window_start = write(
+            assignment=assignment, serving=serving, given=submission
+        )
         log = InteractionLog.objects.create(
             answer=answer,
             labeler_id=assignment.user_id,
@@ -491,13 +519,26 @@ def answer_submit(
     return AnswerOutcome(log=log, answer=answer, status=status)
 
 
-def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
-    problems: dict[str, list[str]] = {}
+def _class_problem(wnid: str) -> str | None:
+    """Why `wnid` cannot be an answer, or None for one of the 1000 classes."""
+    # The class tree the API keeps in memory answers without a query; anything it does not
+    # know as a class is looked up, so a tree loaded since then is seen.
+    node = taxonomy_snapshot().get(wnid)
+    if node is not None and node.is_class:
+        return None
     found = Synset.objects.filter(wnid=wnid).values_list("class_index", flat=True)[:1]
     if not found:
-        problems["wnid"] = [f"Unknown wnid {wnid!r}."]
-    elif found[0] is None:
-        problems["wnid"] = [f"{wnid} is not one of the 1000 ImageNet classes; choose a class."]
+        return f"Unknown wnid {wnid!r}."
+    if found[0] is None:
+        return f"{wnid} is not one of the 1000 ImageNet classes; choose a class."
+    return None
+
+
+def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
+    problems: dict[str, list[str]] = {}
+    problem = _class_problem(wnid)
+    if problem:
+        problems["wnid"] = [problem]
     if picker not in ("", *Picker.values):
         problems["picker"] = [f"One of {', '.join(Picker.values)}."]
     if flag not in ("", *Flag.values):
@@ -508,13 +549,6 @@ def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active
         problems["active_seconds"] = ["A finite number of seconds."]
     if problems:
         raise ValidationError(problems)
-
-
-def _serving_of(item: RoundImage, assignment: Assignment) -> Serving:
-    serving = Serving.objects.filter(round_image=item, labeler_id=assignment.user_id).first()
-    if serving is None:
-        raise RoundConflict("This item was never served to you; ask for the next item first.")
-    return serving
 
 
 @dataclass(frozen=True)
@@ -529,9 +563,9 @@ class _Submission:
 
 
 def _answer_new(
-    *, assignment: Assignment, item: RoundImage, given: _Submission
+    *, assignment: Assignment, serving: Serving, given: _Submission
 ) -> tuple[Answer, str, datetime]:
-    served_at = _serving_of(item, assignment).served_at
+    item, served_at = serving.round_image, serving.served_at
     now = max(given.now, served_at)
     answer = Answer.objects.create(
         round_image=item,
@@ -551,12 +585,14 @@ def _answer_new(
 
 
 def _answer_change(
-    *, assignment: Assignment, item: RoundImage, given: _Submission
+    *, assignment: Assignment, serving: Serving, given: _Submission
 ) -> tuple[Answer, str, datetime]:
-    answer = Answer.objects.select_for_update().get(round_image=item, labeler_id=assignment.user_id)
+    answer = Answer.objects.select_for_update().get(
+        round_image=serving.round_image, labeler_id=assignment.user_id
+    )
     # This submission's window starts when the item was shown again (or, if the page skipped
     # that, when it was last answered).
-    window_start = max(_serving_of(item, assignment).last_served_at, answer.answered_at)
+    window_start = max(serving.last_served_at, answer.answered_at)
     now = max(given.now, window_start)
     AnswerChange.objects.create(
         answer=answer,
@@ -607,16 +643,15 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
     """Turn a stored interaction log into its AnswerTiming row. Idempotent: a processed log is
     left alone; None if the log no longer exists."""
     with transaction.atomic():
-        log = (
+        log = _one(
             InteractionLog.objects.select_for_update(of=("self",))
             .select_related("answer__round_image__round")
             .filter(pk=log_id)
-            .first()
         )
         if log is None:
             return None
         if log.processed_at is not None:
-            return AnswerTiming.objects.filter(log=log).first()
+            return _one(AnswerTiming.objects.filter(log=log))
         round = log.answer.round_image.round
         wall = max(log.answered_at - log.window_start, timedelta(0))
         wall_seconds = wall.total_seconds()
@@ -630,27 +665,26 @@ def interaction_log_process(*, log_id: int, now: datetime | None = None) -> Answ
         def within(seconds: float) -> float:
             return min(max(seconds, 0.0), wall_seconds)
 
-        timing, _ = AnswerTiming.objects.update_or_create(
+        # No row yet: it is written in the same transaction that marks the log processed.
+        timing = AnswerTiming.objects.create(
             log=log,
-            defaults={
-                "answer": log.answer,
-                "wall_seconds": wall_seconds,
-                "client_active_seconds": log.client_active_seconds,
-                "active_seconds": within(log.client_active_seconds),
-                "events_active_seconds": within(measured.active),
-                "hidden_seconds": within(measured.hidden),
-                "idle_seconds": within(measured.idle),
-                "first_interaction_seconds": measured.first_interaction,
-                "event_count": len(log.events),
-                "searches": counts["search"],
-                "nodes_opened": counts["node_open"],
-                "candidates_viewed": counts["candidate_view"],
-                "pins": counts["pin"],
-                "compares": counts["compare"],
-                "guide_opens": counts["guide_open"],
-                "zooms": counts["zoom"],
-                "picker": log.picker or measured.final_picker,
-            },
+            answer=log.answer,
+            wall_seconds=wall_seconds,
+            client_active_seconds=log.client_active_seconds,
+            active_seconds=within(log.client_active_seconds),
+            events_active_seconds=within(measured.active),
+            hidden_seconds=within(measured.hidden),
+            idle_seconds=within(measured.idle),
+            first_interaction_seconds=measured.first_interaction,
+            event_count=len(log.events),
+            searches=counts["search"],
+            nodes_opened=counts["node_open"],
+            candidates_viewed=counts["candidate_view"],
+            pins=counts["pin"],
+            compares=counts["compare"],
+            guide_opens=counts["guide_open"],
+            zooms=counts["zoom"],
+            picker=log.picker or measured.final_picker,
         )
         log.processed_at = now or timezone.now()
         log.save(update_fields=["processed_at"])

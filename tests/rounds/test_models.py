@@ -62,8 +62,14 @@ def test_round_states_and_settings_are_checked(annotator):
             closed_at=now - timedelta(1),
         )
     )
-    assert not refused(
+    # An open round has images.
+    assert refused(
         lambda: Round.objects.create(name="r", kind="training", state="open", opened_at=now)
+    )
+    assert not refused(
+        lambda: Round.objects.create(
+            name="r", kind="training", state="open", opened_at=now, image_count=1
+        )
     )
 
 
@@ -126,3 +132,10 @@ def test_timing_rows_stay_within_the_wall_time(answered):
         assert refused(lambda field=field: rows.update(**{field: timing.wall_seconds + 1}))
         assert refused(lambda field=field: rows.update(**{field: -1}))
     assert refused(lambda: rows.update(first_interaction_seconds=-1))
+
+
+def test_an_imported_answer_may_come_without_its_times(answered):
+    # Human predictions imported from another tool may have no times; checks apply when set.
+    rows = Answer.objects.filter(pk=answered.pk)
+    assert not refused(lambda: rows.update(served_at=None, answered_at=None, active_time=None))
+    assert Answer.objects.get(pk=answered.pk).active_seconds is None

@@ -118,6 +118,8 @@ def test_images_added_to_a_seeded_draft_are_shuffled_in_with_the_seed(images):
     assert added == 2  # the one already in it is skipped
     whole = round_create(name="w", kind="evaluation", image_ids=[i.pk for i in images], seed=5)
     assert order(draft) == order(whole)
+    assert draft.image_count == whole.image_count == 5
+    assert draft.__class__.objects.get(pk=draft.pk).image_count == 5
 
 
 def test_images_are_added_only_to_drafts(images):
