@@ -28,6 +28,7 @@ urlpatterns = [
     path("classes/", include("labeling.taxonomy.urls")),
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
+    path("label/", include("labeling.rounds.urls")),
 ]
 
 handler403 = "labeling.errors.forbidden"

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.images.serializers import ClassReferencesSerializer, ReferenceImageSerializer
+from api.images.serializers import (
+    ClassReferencesSerializer,
+    ReferenceImageSerializer,
+    ReferencePreviewParamsSerializer,
+    ReferencePreviewsSerializer,
+)
 from api.schema import error_responses
 from labeling.accounts.permissions import HasAnyRole
-from labeling.images.gallery import reference_thumbnails_enqueue_missing
+from labeling.images.gallery import gallery_previews, reference_thumbnails_enqueue_missing
 from labeling.images.selectors import reference_count_for_class, references_for_class
 from labeling.taxonomy.selectors import class_get_or_404
 
@@ -42,5 +48,41 @@ class ClassReferencesView(APIView):
                 "results": ReferenceImageSerializer(
                     references, many=True, context={"request": request}
                 ).data,
+            }
+        )
+
+
+class ReferencePreviewsView(APIView):
+    """The first few reference thumbnails of several classes at once: what the labeling picker
+    shows beside each search result. Unknown wnids and classes without references get `[]`."""
+
+    permission_classes = [IsAuthenticated, HasAnyRole]
+
+    @extend_schema(
+        parameters=[ReferencePreviewParamsSerializer],
+        responses={200: ReferencePreviewsSerializer, 400: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        params = ReferencePreviewParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        previews = gallery_previews(
+            wnids=params.validated_data["wnids"], per_class=params.validated_data["per_class"]
+        )
+        return Response(
+            {
+                "results": {
+                    wnid: [
+                        {
+                            "thumbnail_url": request.build_absolute_uri(item.thumbnail_url),
+                            "thumbnail_width": item.thumbnail_width,
+                            "thumbnail_height": item.thumbnail_height,
+                            "url": request.build_absolute_uri(item.url),
+                            "width": item.width,
+                            "height": item.height,
+                        }
+                        for item in items
+                    ]
+                    for wnid, items in previews.items()
+                }
             }
         )

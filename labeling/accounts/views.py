@@ -18,6 +18,7 @@ from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import ROLE_DESCRIPTIONS, Role, user_roles
 from labeling.accounts.selectors import home_summary, token_get
 from labeling.accounts.services import token_regenerate
+from labeling.rounds.selectors import rounds_assigned_to
 
 # The roles that use the REST API with a token (annotators work through the pages).
 API_ROLES = (Role.ADMIN, Role.RESEARCHER)
@@ -40,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "api_token": token.key if token else None,
             "api_token_expires": token_expires_at(token) if token else None,
             "api_token_expired": bool(token and token_is_expired(token)),
+            "rounds": rounds_assigned_to(user=request.user) if Role.ANNOTATOR in roles else [],
         },
     )
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from labeling.images.models import ReferenceImage
-from labeling.images.selectors import references_for_class
+from labeling.images.selectors import references_first_for_classes, references_for_class
 from labeling.taxonomy.models import Synset
 
 # Enqueue a missing thumbnail at most this often per reference (and process): a gallery opened by
@@ -37,15 +37,29 @@ def thumbnail_size_estimate(width: int, height: int, size: int | None = None) ->
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def gallery_for_class(*, synset: Synset) -> list[GalleryItem]:
-    """The class's reference images in gallery order, at most REFERENCE_IMAGES_PER_CLASS.
+def gallery_for_class(*, synset: Synset, limit: int | None = None) -> list[GalleryItem]:
+    """The class's reference images in gallery order, at most REFERENCE_IMAGES_PER_CLASS (or
+    `limit`).
 
     Missing thumbnails are requested from the worker; their URLs work anyway (the file view makes
     a missing thumbnail on demand).
     """
-    references = list(
-        references_for_class(synset=synset, limit=settings.REFERENCE_IMAGES_PER_CLASS)
-    )
+    limit = min(limit or settings.REFERENCE_IMAGES_PER_CLASS, settings.REFERENCE_IMAGES_PER_CLASS)
+    return gallery_items(references=list(references_for_class(synset=synset, limit=limit)))
+
+
+def gallery_previews(*, wnids: list[str], per_class: int) -> dict[str, list[GalleryItem]]:
+    """The first `per_class` reference images of each class, by wnid (one query for them all):
+    the few thumbnails the labeling picker shows beside each search result."""
+    references = references_first_for_classes(wnids=wnids, per_class=per_class)
+    previews: dict[str, list[GalleryItem]] = {wnid: [] for wnid in wnids}
+    for reference, item in zip(references, gallery_items(references=references), strict=True):
+        previews[reference.wnid].append(item)
+    return previews
+
+
+def gallery_items(*, references: list[ReferenceImage]) -> list[GalleryItem]:
+    """Gallery entries with the thumbnail's box known (or estimated) before it loads."""
     reference_thumbnails_enqueue_missing(references=references)
     items = []
     for reference in references:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image, ReferenceImage
@@ -21,6 +22,16 @@ def references_for_class(*, synset: Synset, limit: int | None = None) -> QuerySe
     """The class's reference gallery in display order, the first `limit` of it if given."""
     references = ReferenceImage.objects.filter(synset=synset).order_by("position")
     return references[:limit] if limit is not None else references
+
+
+def references_first_for_classes(*, wnids: list[str], per_class: int) -> list[ReferenceImage]:
+    """The first `per_class` reference images of each of these classes, in one query, ordered by
+    class and position; each carries its class's `wnid`."""
+    ranked = ReferenceImage.objects.filter(synset__wnid__in=wnids).annotate(
+        wnid=F("synset__wnid"),
+        rank=Window(RowNumber(), partition_by=F("synset_id"), order_by=F("position").asc()),
+    )
+    return list(ranked.filter(rank__lte=per_class).order_by("synset_id", "position"))
 
 
 def reference_count_for_class(*, synset: Synset) -> int:

@@ -96,6 +96,15 @@ def rounds_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
         ]
     if Role.ANNOTATOR not in roles:
         return []
+    return rounds_assigned_to(user=user)
+
+
+def rounds_assigned_to(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
+    """The open and closed rounds assigned to the user, newest first, with their own progress
+    (drafts are still being prepared): what their home page lists, whatever other roles they
+    have."""
+    if not user.is_authenticated:
+        return []
     assignments = (
         Assignment.objects.select_related("round")
         .filter(user=user, round__state__in=[RoundState.OPEN, RoundState.CLOSED])

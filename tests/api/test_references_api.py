@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from labeling.images.models import ReferenceImage
-from labeling.images.services import reference_image_create, reference_thumbnail_create
+from labeling.images.services import reference_thumbnail_create
 from tests.helpers import api_client_for, login
-from tests.images.factories import picture
+from tests.images.factories import make_references
 from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
@@ -17,31 +16,8 @@ pytestmark = pytest.mark.django_db
 NORFOLK = "n02094114"
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # The enqueue guard remembers ids in the process's cache; ids repeat between tests.
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def add_references(count: int, *, positions: list[int] | None = None) -> list[ReferenceImage]:
-    synset = make_class("norfolk")
-    positions = positions or list(range(1, count + 1))
-    return [
-        reference_image_create(
-            synset=synset,
-            original_name=f"n02094114_{position}.JPEG",
-            data=picture(300 + position, 200, seed=position),
-            position=position,
-        )
-        for position in positions
-    ]
+    return make_references(make_class("norfolk"), positions or list(range(1, count + 1)))
 
 
 def test_the_gallery_lists_references_in_position_order_with_file_urls(annotator):

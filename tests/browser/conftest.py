@@ -7,7 +7,9 @@ the test's own, made between browser steps).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -53,9 +55,10 @@ class PageProblems:
         return f"console={self.console} exceptions={self.exceptions} failed={self.failed}"
 
 
-@pytest.fixture
-def page(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def new_page(browser, *, width: int = 1280, height: int = 900):
+    """A page in a fresh context (its own cookies) whose `problems` collects what went wrong;
+    close it with `page.context.close()`."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems = PageProblems()
@@ -83,7 +86,66 @@ def page(browser) -> Iterator:
         ),
     )
     page.problems = problems
+    return page
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    page = new_page(browser)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    """Opens more pages (another browser, a phone-sized window): `open_page(width=390)`."""
+    pages = []
+
+    def opener(**viewport):
+        pages.append(new_page(browser, **viewport))
+        return pages[-1]
+
+    try:
+        yield opener
+    finally:
+        for opened in pages:
+            opened.context.close()
+
+
+@pytest.fixture
+def serialized_db(live_server) -> Iterator:
+    """A lock that takes turns on the database between the live server and the test.
+
+    On SQLite the test database lives in memory, and the live server's request threads share the
+    test's one connection. Two threads inside SQLite at once can deadlock (a query calling back
+    into Python, e.g. a check constraint on a duration, waits for the GIL while another thread
+    holds the GIL and waits for SQLite's lock), so on SQLite each request runs whole under this
+    lock, and the test takes it for its own queries while the page may still be loading. With
+    PostgreSQL every thread has its own connection and the lock is a no-op.
+    """
+    from django.db import connection
+
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        yield contextlib.nullcontext()
+        return
+    lock = threading.Lock()
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)  # streamed files too: closing sends request_finished
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        return [body]
+
+    httpd.set_app(one_at_a_time)
+    try:
+        yield lock
+    finally:
+        httpd.set_app(app)

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
-from labeling.images.models import Image, ImageSource
-from labeling.images.services import image_create
+from labeling.images.models import Image, ImageSource, ReferenceImage
+from labeling.images.services import image_create, reference_image_create
 from labeling.taxonomy.models import Synset
 from tests.taxonomy.factories import make_class
 
@@ -65,6 +65,19 @@ def make_image(*, seed: int = 0, label: Synset | None = None, name: str | None =
         data=picture(seed=seed),
         file_name=name or f"ILSVRC2012_val_{seed:08d}.JPEG",
     )
+
+
+def make_references(synset: Synset, positions: Iterable[int]) -> list[ReferenceImage]:
+    """Reference images of the class at these gallery positions (302 by 200 at position 2, …)."""
+    return [
+        reference_image_create(
+            synset=synset,
+            original_name=f"{synset.wnid}_{position}.JPEG",
+            data=picture(300 + position, 200, seed=position),
+            position=position,
+        )
+        for position in positions
+    ]
 
 
 def make_images(names: Iterable[str], *, label: str = "n01440764") -> dict[str, Image]:
