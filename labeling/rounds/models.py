@@ -27,6 +27,8 @@ IDLE_LIMIT_MAX_SECONDS = 24 * 3600
 class RoundKind(models.TextChoices):
     TRAINING = "training", "training"
     EVALUATION = "evaluation", "evaluation"
+    ANNOTATION_REVIEW = "annotation_review", "annotation review"
+    FINAL_REVIEW = "final_review", "final review"
 
 
 class RoundState(models.TextChoices):

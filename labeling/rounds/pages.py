@@ -76,17 +76,12 @@ def label_screen(request: HttpRequest, round_id: int) -> HttpResponse:
             "progress": {
                 "done": progress.done,
                 "total": progress.total,
-                "percent": round_percent(progress.done, progress.total),
             },
         },
     )
 
 
 _ROUND_ENDPOINTS = ("next", "previous", "answers", "progress")
-
-
-def round_percent(done: int, total: int) -> float:
-    return 100 * done / total if total else 0
 
 
 @require_safe

@@ -58,6 +58,12 @@
     zoomFit: $("label-zoom-fit"),
     zoomLevel: $("label-zoom-level"),
   };
+  // The CSP forbids style attributes, so the server-rendered bar gets its width here.
+  (function () {
+    var done = Number(ui.progress.getAttribute("aria-valuenow"));
+    var total = Number(ui.progress.getAttribute("aria-valuemax"));
+    ui.progressFill.style.width = total ? (100 * done) / total + "%" : "0";
+  })();
 
   var clock = new NS.Clock(config.idle_limit_seconds * 1000);
   var log = function (type, fields) {
