@@ -148,4 +148,7 @@ def serialized_db(live_server) -> Iterator:
     try:
         yield lock
     finally:
-        httpd.set_app(app)
+        # Wait for a request the page still has in flight (an image, a thumbnail): the database
+        # is flushed next, and a request inside SQLite then fails the flush with "table is locked".
+        with lock:
+            httpd.set_app(app)

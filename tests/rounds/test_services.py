@@ -94,7 +94,7 @@ def test_a_round_in_given_order_keeps_it_and_has_no_seed(images):
     ("fields", "field"),
     [
         ({"name": "  "}, "name"),
-        ({"kind": "final_review"}, "kind"),
+        ({"kind": "party"}, "kind"),
         ({"idle_limit_seconds": 0}, "idle_limit_seconds"),
         ({"shuffle": False, "seed": 3}, "seed"),
     ],
