@@ -23,6 +23,14 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+# A page-number paginated list answers 404 for a page past its end (or not a number).
+NO_SUCH_PAGE = {
+    404: OpenApiResponse(
+        response=ErrorSerializer, description="No such page (past the end, or not a number)"
+    )
+}
+
+
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """`responses=` entries for these 4xx codes, each with the JSON error body."""
     return {

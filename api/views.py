@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from api.schema import error_responses
 from labeling.accounts.authentication import ExpiringTokenAuthentication, token_expires_at
 from labeling.accounts.login_limits import (
     client_address,
@@ -95,6 +96,7 @@ class TokenView(APIView):
                 AuthErrorSerializer,
                 description="Locked out after too many failed logins; see Retry-After.",
             ),
+            **error_responses(415),
         },
         auth=[],
     )
@@ -161,7 +163,7 @@ class ApiRootView(APIView):
     def get_view_name(self) -> str:
         return "API root"
 
-    @extend_schema(tags=["root"], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(tags=["root"], responses={200: OpenApiTypes.OBJECT, **error_responses(401)})
     def get(self, request: Request) -> Response:
         return Response(
             {name: reverse(f"api:{name}", request=request) for name in _endpoint_names()}
@@ -176,7 +178,8 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
     url_name = "api:schema"
 
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+    # A page, not an API response: DRF passes any HttpResponse on (its stubs say Response only).
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             return redirect_to_login(self.request.get_full_path())
         return super().handle_exception(exc)

@@ -51,6 +51,7 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     # wait4 gives this child's own resource usage, not the maximum over all children so far.
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
+    assert child.stdout is not None and child.stderr is not None  # both are PIPEs
     stdout, stderr = child.stdout.read(), child.stderr.read()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:

@@ -109,7 +109,6 @@ def prepare(images: int) -> int:
 
     django.setup()
     from django.core.management import call_command
-    from labeling.taxonomy.search_index import class_search_index
 
     from labeling.accounts.roles import Role
     from labeling.accounts.services import user_create_or_update
@@ -121,6 +120,7 @@ def prepare(images: int) -> int:
     )
     from labeling.rounds.services import round_create, round_open
     from labeling.taxonomy.models import Synset
+    from labeling.taxonomy.snapshot import class_search_index
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("load_taxonomy", verbosity=0)

@@ -31,9 +31,10 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -214,6 +215,8 @@ def build_study(rng: random.Random) -> tuple[int, list]:
                         processed_at=a.answered_at,
                     )
                     for a in stored
+                    # (all of them: every answer above has its times)
+                    if a.served_at and a.answered_at and a.active_time is not None
                 ],
                 batch_size=2000,
             )
@@ -255,7 +258,9 @@ def measure(round_id: int, labelers: list, rng: random.Random, *, gc_freeze: boo
         client = clients[n % len(clients)]
         counting = n == WARM_UP - 1
         # Queries are counted (which slows each one down) on the last warm-up pair only.
-        capture = CaptureQueriesContext(connection) if counting else nullcontext([])
+        capture: AbstractContextManager[Any] = (
+            CaptureQueriesContext(connection) if counting else nullcontext([])
+        )
         started, started_cpu = time.perf_counter(), time.process_time()
         with capture as next_queries:
             served = client.get(next_url)

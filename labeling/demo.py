@@ -14,7 +14,6 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from django.contrib.auth.models import User
 from PIL import Image as PILImage
@@ -469,7 +468,7 @@ def _fraction(*parts: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def demo_build(*, stdout: TextIO | None = None) -> DemoSummary:
+def demo_build(*, stdout: io.TextIOBase | None = None) -> DemoSummary:
     """Create (or complete) the demo study. Running it again changes nothing.
 
     One function per phase, each idempotent; a new part of the demo is one more call here.

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from django.contrib.auth.models import User
+from django.db.models.fields.files import FieldFile
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -17,8 +18,11 @@ from labeling.accounts.services import token_get_or_create, user_create_or_updat
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(username: str, *roles: Role) -> User:
-    return user_create_or_update(username=username, password=PASSWORD, roles=list(roles))
+def make_user(username: str, *roles: Role | str) -> User:
+    """A user with these roles (Role members or their names, e.g. "annotator")."""
+    return user_create_or_update(
+        username=username, password=PASSWORD, roles=[Role(role) for role in roles]
+    )
 
 
 def login(user: User) -> Client:
@@ -45,3 +49,10 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, every:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {predicate}")
         time.sleep(every)
+
+
+def stored_name(field: FieldFile) -> str:
+    """The storage name of a file field that holds a file (the types allow None for an empty
+    one)."""
+    assert field.name, "the field holds no file"
+    return field.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from labeling.cache import ResilientRedisCache
 from tests.helpers import PASSWORD
 
 # Nothing listens on port 1: a real refused connection, not a stand-in.
-UNREACHABLE = {
+UNREACHABLE: dict[str, Any] = {
     "BACKEND": "labeling.cache.ResilientRedisCache",
     "LOCATION": "redis://127.0.0.1:1/0",
     "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

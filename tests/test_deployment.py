@@ -414,6 +414,25 @@ def test_the_two_commands_share_their_setup_functions_through_one_sourced_file()
             assert not re.search(rf"^{name}\(\) {{", script, re.MULTILINE), (path, name)
 
 
+def demo_serving_command() -> list[str]:
+    """The command scripts/demo starts as its server (the one whose pid becomes SERVER_PID)."""
+    script = (ROOT / "scripts" / "demo").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in script.splitlines()]
+    started = lines[lines.index("SERVER_PID=$!") - 1]
+    assert started.endswith("&"), started
+    return shlex.split(started.removesuffix("&"))
+
+
+def test_the_demo_serves_the_app_with_gunicorn_like_the_deployment(services):
+    command = demo_serving_command()
+    assert Path(command[0]).name == "gunicorn", command
+    assert "labeling.wsgi:application" in command
+    assert command[command.index("--bind") + 1] == "$HOST:$PORT"
+    # The same server as the deployment's web service, never Django's development server.
+    assert command_words(services["web"])[0] == "gunicorn"
+    assert "runserver" not in (ROOT / "scripts" / "demo").read_text()
+
+
 @pytest.mark.parametrize("path", ["scripts/demo", "scripts/test", "scripts/lib.sh"])
 def test_the_scripts_parse_as_bash(path):
     assert subprocess.run(["bash", "-n", str(ROOT / path)], capture_output=True).returncode == 0

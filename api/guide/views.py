@@ -6,6 +6,8 @@ While the guide is frozen every edit answers 409 with the freeze's name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils import timezone
@@ -23,8 +25,9 @@ from rest_framework.views import APIView
 
 from api.exceptions import bad_request
 from api.guide import serializers as s
+from api.schema import NO_SUCH_PAGE, ErrorSerializer, error_responses
 from labeling.accounts.permissions import HasAnyRole, IsStudyAdminOrReadOnly
-from labeling.accounts.roles import Role, user_roles
+from labeling.accounts.roles import Role, signed_in, user_roles
 from labeling.guide.documents import (
     GuideImportError,
     document_parse,
@@ -78,10 +81,10 @@ def frozen_response(error: GuideFrozen) -> Response:
     )
 
 
-class GuideAPIMixin:
+class GuideAPIMixin(APIView):
     """Guide errors as JSON: a freeze is a conflict (409), a rejected file lists its problems."""
 
-    permission_classes = [CanEditGuide]
+    permission_classes: Sequence[type[BasePermission]] = [CanEditGuide]
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, GuideFrozen):
@@ -98,9 +101,12 @@ class GuideAPIMixin:
         return super().handle_exception(exc)
 
 
-# The 4xx answers the views document (401 and 403, for a missing token or role, are everywhere).
-BAD = {400: OpenApiResponse(s.ErrorSerializer, description="refused, with the reasons")}
-MISSING = {404: OpenApiResponse(s.ErrorSerializer, description="no such class, note or freeze")}
+# The 4xx answers the views document: 401 and 403 (no login, no role) everywhere, 415 wherever a
+# body is read, a 404 for a page past the end of a list.
+AUTH = error_responses(401, 403)
+NOT_JSON = error_responses(415)
+BAD = {400: OpenApiResponse(ErrorSerializer, description="refused, with the reasons")}
+MISSING = {404: OpenApiResponse(ErrorSerializer, description="no such class, note or freeze")}
 FROZEN = {409: OpenApiResponse(s.GuideFrozenSerializer, description="the guide is frozen")}
 
 
@@ -133,7 +139,7 @@ class GuideEntryListView(GuideAPIMixin, generics.ListAPIView):
 
     @extend_schema(
         parameters=[s.GuideEntryListQuery],
-        responses={200: s.GuideEntrySerializer(many=True), **BAD},
+        responses={200: s.GuideEntrySerializer(many=True), **BAD, **AUTH, **NO_SUCH_PAGE},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         query = _query(s.GuideEntryListQuery, request)
@@ -144,7 +150,7 @@ class GuideEntryListView(GuideAPIMixin, generics.ListAPIView):
 class GuideEntryDetailView(GuideAPIMixin, APIView):
     """One class's entry. PUT sets its text (a changed text adds a revision)."""
 
-    @extend_schema(responses={200: s.GuideEntrySerializer, **MISSING})
+    @extend_schema(responses={200: s.GuideEntrySerializer, **AUTH, **MISSING})
     def get(self, request: Request, wnid: str) -> Response:
         entry = guide_entry_detail(synset=class_get_or_404(wnid=wnid))
         if entry is None:
@@ -159,8 +165,10 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
             200: s.GuideEntrySerializer,
             201: s.GuideEntrySerializer,
             **BAD,
+            **AUTH,
             **MISSING,
             **FROZEN,
+            **NOT_JSON,
         },
     )
     def put(self, request: Request, wnid: str) -> Response:
@@ -171,7 +179,7 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
         guide_entry_save(
             synset=synset,
             text=data.validated_data["text"],
-            author=request.user,
+            author=signed_in(request.user),
             comment=data.validated_data["comment"],
         )
         entry = guide_entry_detail(synset=synset)
@@ -182,7 +190,7 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: s.GuideRevisionSerializer(many=True), **MISSING})
+    get=extend_schema(responses={200: s.GuideRevisionSerializer(many=True), **AUTH, **MISSING})
 )
 class GuideEntryRevisionListView(GuideAPIMixin, generics.ListAPIView):
     """The entry's revisions, newest first."""
@@ -203,7 +211,7 @@ class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         parameters=[s.DistinctionNoteListQuery],
-        responses={200: s.DistinctionNoteSerializer(many=True), **BAD},
+        responses={200: s.DistinctionNoteSerializer(many=True), **BAD, **AUTH, **NO_SUCH_PAGE},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         query = _query(s.DistinctionNoteListQuery, request)
@@ -212,23 +220,23 @@ class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request=s.DistinctionNoteWriteSerializer,
-        responses={201: s.DistinctionNoteSerializer, **BAD, **FROZEN},
+        responses={201: s.DistinctionNoteSerializer, **BAD, **AUTH, **FROZEN, **NOT_JSON},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         data = s.DistinctionNoteWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        note = distinction_note_save(
+        saved = distinction_note_save(
             title=data.validated_data["title"],
             text=data.validated_data["text"],
             synsets=data.validated_data["wnids"],
-            author=request.user,
+            author=signed_in(request.user),
             comment=data.validated_data["comment"],
         )
-        note = distinction_note_get(note_id=note.pk)
+        note = distinction_note_get(note_id=saved.pk)
         return Response(s.DistinctionNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
-NOTE_WRITTEN = {200: s.DistinctionNoteSerializer, **BAD, **MISSING, **FROZEN}
+NOTE_WRITTEN = {200: s.DistinctionNoteSerializer, **BAD, **AUTH, **MISSING, **FROZEN, **NOT_JSON}
 
 
 class DistinctionNoteDetailView(GuideAPIMixin, APIView):
@@ -240,7 +248,7 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
             raise NotFound("No such distinction note.")
         return note
 
-    @extend_schema(responses={200: s.DistinctionNoteSerializer, **MISSING})
+    @extend_schema(responses={200: s.DistinctionNoteSerializer, **AUTH, **MISSING})
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
 
@@ -255,7 +263,7 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
             title=values.get("title", note.title),
             text=values.get("text", note.text),
             synsets=values.get("wnids", list(note.synsets.all())),
-            author=request.user,
+            author=signed_in(request.user),
             comment=values.get("comment", ""),
         )
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
@@ -266,7 +274,7 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: s.NoteRevisionSerializer(many=True), **MISSING})
+    get=extend_schema(responses={200: s.NoteRevisionSerializer(many=True), **AUTH, **MISSING})
 )
 class DistinctionNoteRevisionListView(GuideAPIMixin, generics.ListAPIView):
     """The note's revisions, newest first."""
@@ -306,6 +314,7 @@ class GuideExportView(GuideAPIMixin, APIView):
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "text/markdown"): str,
             (400, "application/json"): BAD[400],
+            **AUTH,
         },
     )
     def get(self, request: Request) -> HttpResponse:
@@ -339,7 +348,9 @@ class GuideImportView(GuideAPIMixin, APIView):
             400: OpenApiResponse(
                 s.ImportRejectedSerializer, description="the file was rejected as a whole"
             ),
+            **AUTH,
             **FROZEN,
+            **NOT_JSON,
         },
     )
     def post(self, request: Request) -> Response:
@@ -359,13 +370,16 @@ class GuideImportView(GuideAPIMixin, APIView):
             replace = _query(s.GuideImportQuery, request)["replace"]
         else:
             return bad_request("Upload the guide as `file`, or post the JSON document itself.")
-        summary = guide_import(document=document, author=request.user, replace=replace)
+        summary = guide_import(document=document, author=signed_in(request.user), replace=replace)
         return Response({"detail": f"Imported: {summary}.", "summary": summary.as_dict()})
 
 
 # --- Freezes --------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: s.GuideFreezeSerializer(many=True), **AUTH, **NO_SUCH_PAGE})
+)
 class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
     """Every role sees the freezes and which one is `active`; admins freeze the guide."""
 
@@ -383,13 +397,15 @@ class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request=s.GuideFreezeCreateSerializer,
-        responses={201: s.GuideFreezeDetailSerializer, **BAD, **FROZEN},
+        responses={201: s.GuideFreezeDetailSerializer, **BAD, **AUTH, **FROZEN, **NOT_JSON},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         data = s.GuideFreezeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         freeze = guide_freeze(
-            name=data.validated_data["name"], reason=data.validated_data["reason"], by=request.user
+            name=data.validated_data["name"],
+            reason=data.validated_data["reason"],
+            by=signed_in(request.user),
         )
         return Response(s.GuideFreezeDetailSerializer(freeze).data, status=status.HTTP_201_CREATED)
 
@@ -399,7 +415,7 @@ class GuideFreezeDetailView(GuideAPIMixin, APIView):
 
     permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
-    @extend_schema(responses={200: s.GuideFreezeDetailSerializer, **MISSING})
+    @extend_schema(responses={200: s.GuideFreezeDetailSerializer, **AUTH, **MISSING})
     def get(self, request: Request, pk: int) -> Response:
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:
@@ -410,10 +426,10 @@ class GuideFreezeDetailView(GuideAPIMixin, APIView):
 class GuideFreezeReleaseView(GuideAPIMixin, APIView):
     permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
-    @extend_schema(request=None, responses={200: s.GuideFreezeSerializer, **BAD, **MISSING})
+    @extend_schema(request=None, responses={200: s.GuideFreezeSerializer, **BAD, **AUTH, **MISSING})
     def post(self, request: Request, pk: int) -> Response:
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:
             return Response({"detail": "No such freeze."}, status=status.HTTP_404_NOT_FOUND)
-        freeze = guide_release(freeze=freeze, by=request.user)
+        freeze = guide_release(freeze=freeze, by=signed_in(request.user))
         return Response(s.GuideFreezeSerializer(freeze).data)

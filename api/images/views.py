@@ -60,7 +60,11 @@ class ReferencePreviewsView(APIView):
 
     @extend_schema(
         parameters=[ReferencePreviewParamsSerializer],
-        responses={200: ReferencePreviewsSerializer, 400: OpenApiTypes.OBJECT},
+        responses={
+            200: ReferencePreviewsSerializer,
+            400: OpenApiTypes.OBJECT,
+            **error_responses(401, 403),
+        },
     )
     def get(self, request: Request) -> Response:
         params = ReferencePreviewParamsSerializer(data=request.query_params)

@@ -3,6 +3,7 @@ service's; these serializers check shape only and describe the payloads for the 
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -36,7 +37,7 @@ class RoundSerializer(serializers.Serializer):
         }
 
 
-def _url(request: Request, name: str, public_id: str) -> str:
+def _url(request: HttpRequest | Request, name: str, public_id: str) -> str:
     return request.build_absolute_uri(reverse(name, args=[public_id]))
 
 
@@ -55,7 +56,7 @@ class NextItemSerializer(serializers.Serializer):
     can_change_previous = serializers.BooleanField(required=False)
 
 
-def next_item_data(served: ServedItem, request: Request) -> dict:
+def next_item_data(served: ServedItem, request: HttpRequest | Request) -> dict:
     if served.item is None:
         return {"done": True, "total": served.total}
     following = served.following
@@ -82,7 +83,7 @@ class PreviousItemSerializer(serializers.Serializer):
     position = serializers.IntegerField()
 
 
-def previous_item_data(item, request: Request) -> dict:
+def previous_item_data(item, request: HttpRequest | Request) -> dict:
     return {
         "item": item.public_id,
         "image": _url(request, "images:image-file", item.image.public_id),
@@ -161,7 +162,9 @@ def answer_response_data(log, answer: Answer, next_data: dict) -> dict:
         "item": answer.round_image.public_id,
         "wnid": log.synset_id,
         "position": answer.round_image.position,
-        "served_at": serializers.DateTimeField().to_representation(answer.served_at),
+        "served_at": serializers.DateTimeField().to_representation(answer.served_at)
+        if answer.served_at
+        else None,
         "answered_at": serializers.DateTimeField().to_representation(log.answered_at),
         "active_seconds": log.active_time.total_seconds(),
         "next": next_data,

@@ -6,16 +6,18 @@ not revealed. A well-formed request the round's state does not allow is a 409.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.rounds import serializers as s
-from api.schema import error_responses
+from api.schema import NO_SUCH_PAGE, error_responses
 from labeling.accounts.permissions import HasAnyRole
 from labeling.accounts.roles import Role, user_roles
 from labeling.rounds.events import MAX_EVENTS_BYTES
@@ -45,10 +47,10 @@ def _content_length(request: Request) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-class RoundsAPIMixin:
+class RoundsAPIMixin(APIView):
     # The labeling endpoints need only a login: the caller's assignment is the permission (it
     # exists only for annotators), and without one the round is a 404.
-    permission_classes = [IsAuthenticated]
+    permission_classes: Sequence[type[BasePermission]] = [IsAuthenticated]
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RoundConflict):
@@ -71,7 +73,9 @@ class RoundListView(RoundsAPIMixin, generics.GenericAPIView):
     serializer_class = s.RoundSerializer
     permission_classes = [IsAuthenticated, HasAnyRole]
 
-    @extend_schema(responses={200: s.RoundSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(
+        responses={200: s.RoundSerializer(many=True), **error_responses(401, 403), **NO_SUCH_PAGE}
+    )
     def get(self, request: Request) -> Response:
         summaries = rounds_for(user=request.user)
         page = self.paginate_queryset(summaries)

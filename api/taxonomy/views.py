@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.schema import error_responses
+from api.schema import NO_SUCH_PAGE, error_responses
 from api.taxonomy import serializers as s
 from labeling.accounts.permissions import HasAnyRole
 from labeling.taxonomy.models import Synset
@@ -75,7 +75,11 @@ class ClassListView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[s.ClassListQuery],
-        responses={200: s.ClassSerializer(many=True), **error_responses(400, 401, 403)},
+        responses={
+            200: s.ClassSerializer(many=True),
+            **error_responses(400, 401, 403),
+            **NO_SUCH_PAGE,
+        },
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -23,10 +22,8 @@ from rest_framework.authtoken.models import TokenProxy
 
 from labeling.accounts.authentication import token_expires_at, token_is_expired
 from labeling.accounts.models import ApiToken, token_mask
-from labeling.accounts.roles import Role
+from labeling.accounts.roles import Role, signed_in
 from labeling.accounts.services import user_change_check, user_save
-
-User = get_user_model()
 
 ROLE_NAMES = [role.value for role in Role]
 
@@ -38,7 +35,7 @@ class UserFormMixin(ModelForm):
     """Runs the service's check while the form validates, so a refused change comes back as a
     message on the page instead of an error page."""
 
-    actor: AbstractBaseUser
+    actor: User
 
     def groups_to_save(self) -> list[Group] | None:
         """The groups the user ends up with: those ticked, and for a study admin (who is shown
@@ -52,7 +49,8 @@ class UserFormMixin(ModelForm):
         return chosen + list(kept)
 
     def _post_clean(self) -> None:
-        super()._post_clean()  # puts the submitted values on self.instance
+        # Puts the submitted values on self.instance (private Django API, absent from the stubs).
+        super()._post_clean()  # type: ignore[misc]
         if self.errors:
             return
         try:
@@ -134,7 +132,7 @@ class StudyUserAdmin(UserAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         user_save(
-            actor=request.user,
+            actor=signed_in(request.user),
             user=obj,
             groups=form.groups_to_save(),
             permissions=form.cleaned_data.get("user_permissions"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
@@ -33,7 +33,7 @@ def token_is_expired(token: Token) -> bool:
 class ExpiringTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, refusing tokens older than TOKEN_TTL_DAYS."""
 
-    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Token]:
+    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
         user, token = super().authenticate_credentials(key)
         if token_is_expired(token):
             expired = token_expires_at(token)

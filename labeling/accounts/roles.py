@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 
 
 class Role(StrEnum):
@@ -20,7 +21,7 @@ ROLE_DESCRIPTIONS = {
 }
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+def user_roles(user: User | AnonymousUser) -> set[Role]:
     """The roles of a user; a superuser has every role."""
     if not user.is_authenticated:
         return set()
@@ -30,9 +31,18 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         cached = {role for role in Role if role.value in names}
-        user._role_cache = cached
+        # Cached on the user object: one query per request, however many checks it makes.
+        setattr(user, "_role_cache", cached)  # noqa: B010
     return cached
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+def user_has_role(user: User | AnonymousUser, role: Role) -> bool:
     return role in user_roles(user)
+
+
+def signed_in(user: User | AnonymousUser) -> User:
+    """The user of a request that a login or permission check has already let in (the types
+    cannot know that); anyone else is refused."""
+    if isinstance(user, AnonymousUser):
+        raise PermissionDenied
+    return user

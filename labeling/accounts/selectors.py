@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
 from labeling.images.models import Image, ReferenceImage
@@ -20,6 +20,6 @@ def home_summary() -> dict[str, int]:
     }
 
 
-def token_get(*, user: AbstractBaseUser) -> Token | None:
+def token_get(*, user: User) -> Token | None:
     """The user's own API token, or None if they have none yet. Only ever for its owner."""
     return Token.objects.filter(user=user).first()

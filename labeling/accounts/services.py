@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -13,9 +12,6 @@ from rest_framework.authtoken.models import Token
 
 from labeling.accounts.authentication import token_is_expired
 from labeling.accounts.roles import Role
-
-User = get_user_model()
-
 
 # Apps whose records study admins manage in full in the Django admin.
 STUDY_DATA_APPS = (
@@ -109,8 +105,8 @@ def user_change_check(
                 )
             )
     if permissions is not None:
-        before = set() if stored is None else set(stored.user_permissions.all())
-        if set(permissions) != before:
+        granted = set() if stored is None else set(stored.user_permissions.all())
+        if set(permissions) != granted:
             errors.append(
                 ValidationError(
                     "Only a superuser may give a user permissions of their own.",

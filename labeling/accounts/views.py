@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from labeling.accounts.authentication import token_expires_at, token_is_expired
 from labeling.accounts.permissions import role_required
-from labeling.accounts.roles import ROLE_DESCRIPTIONS, Role, user_roles
+from labeling.accounts.roles import ROLE_DESCRIPTIONS, Role, signed_in, user_roles
 from labeling.accounts.selectors import home_summary, token_get
 from labeling.accounts.services import token_regenerate
 from labeling.rounds.selectors import rounds_assigned_to
@@ -29,7 +29,7 @@ API_ROLES = (Role.ADMIN, Role.RESEARCHER)
 def home(request: HttpRequest) -> HttpResponse:
     roles = sorted(user_roles(request.user), key=list(Role).index)
     uses_api = bool(set(roles) & set(API_ROLES))
-    token = token_get(user=request.user) if uses_api else None
+    token = token_get(user=signed_in(request.user)) if uses_api else None
     return render(
         request,
         "accounts/home.html",
@@ -50,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(*API_ROLES)
 def token_new(request: HttpRequest) -> HttpResponse:
     """Make a new API token for the user, revoking the old one (e.g. after it leaked)."""
-    token_regenerate(user=request.user)
+    token_regenerate(user=signed_in(request.user))
     messages.success(request, "Your new API token is below; the old one no longer works.")
     return redirect("home")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -28,8 +30,9 @@ class RevisionCommentForm(forms.ModelForm):
         required=False, max_length=300, help_text="what changed and why (kept with the revision)"
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         try:
             guide_check_not_frozen()
             self.validate_with_service(cleaned)
@@ -56,8 +59,8 @@ class GuideEntryAdminForm(RevisionCommentForm):
 
 class ReadOnlyRevisionInline(admin.TabularInline):
     model = GuideRevision
-    fields = ["number", "created_at", "author", "comment", "title", "text"]
-    readonly_fields = fields
+    readonly_fields = ["number", "created_at", "author", "comment", "title", "text"]
+    fields = tuple(readonly_fields)
     ordering = ["-number"]
     extra = 0
     can_delete = False
@@ -72,8 +75,8 @@ class ReadOnlyRevisionInline(admin.TabularInline):
 
 class EntryRevisionInline(ReadOnlyRevisionInline):
     fk_name = "entry"
-    fields = ["number", "created_at", "author", "comment", "text"]
-    readonly_fields = fields
+    readonly_fields = ["number", "created_at", "author", "comment", "text"]
+    fields = tuple(readonly_fields)
 
 
 class NoteRevisionInline(ReadOnlyRevisionInline):

@@ -13,6 +13,9 @@ from labeling.taxonomy.models import Synset
 class GuideEntry(models.Model):
     """What distinguishes one class, in Markdown. The text is the latest revision's."""
 
+    # The rendered Markdown, set by the selectors and views that show the text (not stored).
+    html: str
+
     synset = models.OneToOneField(Synset, on_delete=models.CASCADE, related_name="guide_entry")
     text = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -30,6 +33,9 @@ class GuideEntry(models.Model):
 
 class DistinctionNote(models.Model):
     """How to tell two or more confusable classes apart ("Norwich vs Norfolk terrier: ears")."""
+
+    # The rendered Markdown, set by the selectors and views that show the text (not stored).
+    html: str
 
     title = models.CharField(max_length=300)
     text = models.TextField(blank=True)
@@ -49,6 +55,9 @@ class DistinctionNote(models.Model):
 
 class GuideRevision(models.Model):
     """One saved version of an entry or a note: who wrote what, when."""
+
+    # The rendered Markdown, set by the selectors and views that show the text (not stored).
+    html: str
 
     entry = models.ForeignKey(
         GuideEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"

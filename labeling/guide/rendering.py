@@ -534,7 +534,7 @@ class _InlineSkippingPlainText(InlineTreeprocessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if not _INLINE_MARKUP.search(data):
             return data
-        return super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]
+        return super()._InlineProcessor__handleInline(data, patternIndex)
 
 
 class _ClassLinkProcessor(InlineProcessor):

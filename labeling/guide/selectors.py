@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Case, CharField, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
@@ -17,6 +17,8 @@ from labeling.taxonomy.selectors import classes_all
 from labeling.taxonomy.snapshot import class_search_index
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from labeling.taxonomy.search import SearchHit
 
 
@@ -121,7 +123,11 @@ def guide_entries(*, group: str | None = None, search: str | None = None) -> Que
     return entries
 
 
-def guide_entry_detail(*, synset: Synset) -> GuideEntry | None:
+class _Revision(TypedDict):
+    revision: int | None
+
+
+def guide_entry_detail(*, synset: Synset) -> WithAnnotations[GuideEntry, _Revision] | None:
     """The class's entry with its latest revision number, or None if it has none."""
     return (
         GuideEntry.objects.select_related("synset", "updated_by")
@@ -135,11 +141,12 @@ def guide_classes_without_entry(*, search: str) -> QuerySet[Synset]:
     """Classes the search finds whose guide entry is missing or empty, to start one: best
     first, annotated `rank` and `matched` (see `_ranked`)."""
     matches = guide_class_matches(search=search)
+    ranked = _ranked(matches)
     return (
         classes_all()
         .filter(wnid__in=list(matches))
         .exclude(guide_entry__text__gt="")
-        .annotate(**_ranked(matches))
+        .annotate(rank=ranked["rank"], matched=ranked["matched"])
         .order_by("rank", "class_index")
     )
 
@@ -266,17 +273,17 @@ def guide_document(*, with_revisions: bool = False) -> dict:
     )
     document: dict = {"format": FORMAT, "entries": [], "notes": []}
     for entry in entries:
-        row = {"wnid": entry.synset.wnid, "text": entry.text}
+        row: dict[str, object] = {"wnid": entry.synset.wnid, "text": entry.text}
         if with_revisions:
             row["revision"] = entry.revision
         document["entries"].append(row)
     for note in notes:
-        row = {
+        note_row: dict[str, object] = {
             "title": note.title,
             "text": note.text,
             "wnids": [synset.wnid for synset in note.synsets.all()],
         }
         if with_revisions:
-            row = {"id": note.pk, **row, "revision": note.revision}
-        document["notes"].append(row)
+            note_row = {"id": note.pk, **note_row, "revision": note.revision}
+        document["notes"].append(note_row)
     return document

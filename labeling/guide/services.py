@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -187,7 +187,7 @@ def guide_check_not_frozen() -> None:
 
 @transaction.atomic
 def guide_entry_save(
-    *, synset: Synset, text: str, author: AbstractBaseUser | None, comment: str = ""
+    *, synset: Synset, text: str, author: User | None, comment: str = ""
 ) -> GuideEntry:
     """Set the guide text of a class, creating its entry if missing.
 
@@ -222,7 +222,7 @@ def distinction_note_save(
     title: str,
     text: str,
     synsets: Iterable[Synset | str],
-    author: AbstractBaseUser | None,
+    author: User | None,
     comment: str = "",
 ) -> DistinctionNote:
     """Create a note on telling confusable classes apart (`note=None`) or change one.
@@ -266,7 +266,7 @@ def distinction_note_save(
 
 
 @transaction.atomic
-def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") -> GuideFreeze:
+def guide_freeze(*, name: str, by: User | None, reason: str = "") -> GuideFreeze:
     """Freeze the guide as it stands, keeping a snapshot of every entry and note with its
     revision number. Raises GuideFrozen if another freeze is still active."""
     name = name.strip()
@@ -292,7 +292,7 @@ def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") ->
 
 
 @transaction.atomic
-def guide_release(*, freeze: GuideFreeze, by: AbstractBaseUser | None) -> GuideFreeze:
+def guide_release(*, freeze: GuideFreeze, by: User | None) -> GuideFreeze:
     """End a freeze: the guide can be edited again. The freeze and its snapshot stay."""
     freeze = GuideFreeze.objects.select_for_update().get(pk=freeze.pk)
     if freeze.released_at is not None:
@@ -340,7 +340,7 @@ class ImportSummary:
 def guide_import(
     *,
     document: dict,
-    author: AbstractBaseUser | None,
+    author: User | None,
     replace: bool = False,
     comment: str = "imported from a guide file",
 ) -> ImportSummary:
@@ -382,8 +382,8 @@ def guide_import(
                 summary.entries_cleared += 1
 
     by_title: dict[str, DistinctionNote] = {}
-    for note in DistinctionNote.objects.prefetch_related("synsets").order_by("id"):
-        by_title.setdefault(note.title, note)  # several notes may share a title: take the first
+    for stored in DistinctionNote.objects.prefetch_related("synsets").order_by("id"):
+        by_title.setdefault(stored.title, stored)  # several notes may share a title: take the first
     matched: set[int] = set()
     for row in document.get("notes", []):
         title = row["title"].strip()

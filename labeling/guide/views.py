@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from labeling.accounts.permissions import role_required
-from labeling.accounts.roles import Role, user_roles
+from labeling.accounts.roles import Role, signed_in, user_roles
 from labeling.guide.forms import (
     DistinctionNoteForm,
     GuideEntryForm,
@@ -147,7 +147,7 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
                 guide_entry_save(
                     synset=synset,
                     text=form.cleaned_data["text"],
-                    author=request.user,
+                    author=signed_in(request.user),
                     comment=form.cleaned_data["comment"],
                 )
             except GuideFrozen as error:  # frozen between the check above and the save
@@ -218,7 +218,7 @@ def _note_form(request: HttpRequest, *, note) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     text=form.cleaned_data["text"],
                     synsets=form.cleaned_data["wnids"],
-                    author=request.user,
+                    author=signed_in(request.user),
                     comment=form.cleaned_data["comment"],
                 )
             except GuideFrozen as error:
@@ -374,7 +374,7 @@ def freeze(request: HttpRequest) -> HttpResponse:
                 if target is None:
                     raise Http404("No such freeze.")
                 try:
-                    guide_release(freeze=target, by=request.user)
+                    guide_release(freeze=target, by=signed_in(request.user))
                 except ValidationError as error:
                     messages.error(request, " ".join(error.messages))
                     status = 400
@@ -390,7 +390,7 @@ def freeze(request: HttpRequest) -> HttpResponse:
                     frozen = guide_freeze(
                         name=form.cleaned_data["name"],
                         reason=form.cleaned_data["reason"],
-                        by=request.user,
+                        by=signed_in(request.user),
                     )
                 except GuideFrozen as error:
                     messages.error(request, str(error))

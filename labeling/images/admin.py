@@ -7,6 +7,8 @@ shown only through the role-checked file views under /files/ (MEDIA_URL is never
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,6 +20,7 @@ from django.utils.safestring import SafeString
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from labeling.images.selectors import reference_count_for_class
 from labeling.images.services import (
+    ImageInfo,
     ImageRejected,
     image_clear_problematic,
     image_create,
@@ -41,30 +44,37 @@ class ImageSourceAdmin(admin.ModelAdmin):
         return obj.images.count()
 
 
-def _read_upload(form: forms.Form) -> bytes | None:
-    upload = form.cleaned_data.get("upload")
-    if upload is None:
-        return None
-    data = upload.read()
-    try:
-        form.inspected = image_inspect(data=data)
-    except ImageRejected as exc:
-        form.add_error("upload", exc.reason)
-        return None
-    form.data_bytes = data
-    return data
+class UploadForm(forms.ModelForm):
+    """An add form with a file upload, which `clean` reads and inspects once."""
+
+    inspected: ImageInfo
+    data_bytes: bytes
+
+    def read_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("upload")
+        if upload is None:
+            return None
+        data = upload.read()
+        try:
+            self.inspected = image_inspect(data=data)
+        except ImageRejected as exc:
+            self.add_error("upload", exc.reason)
+            return None
+        self.data_bytes = data
+        return data
 
 
-class ImageAddForm(forms.ModelForm):
+class ImageAddForm(UploadForm):
     upload = forms.FileField(help_text="JPEG, PNG, WebP… checked and stored under an opaque name")
 
     class Meta:
         model = Image
         fields = ["source", "original_name", "original_label"]
 
-    def clean(self):
-        cleaned = super().clean()
-        data = _read_upload(self)
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        data = self.read_upload()
         label = cleaned.get("original_label")
         if label is not None and label.class_index is None:
             self.add_error("original_label", "Choose one of the 1000 ImageNet classes.")
@@ -242,7 +252,7 @@ class ImageAdmin(PictureMixin, admin.ModelAdmin):
         self.message_user(request, f"Made {count} thumbnail(s).", messages.SUCCESS)
 
 
-class ReferenceAddForm(forms.ModelForm):
+class ReferenceAddForm(UploadForm):
     upload = forms.FileField(help_text="a training image of this class")
     position = forms.IntegerField(
         required=False, min_value=0, help_text="leave empty to add at the end of the gallery"
@@ -253,9 +263,10 @@ class ReferenceAddForm(forms.ModelForm):
         model = ReferenceImage
         fields = ["synset", "position", "original_name"]
 
-    def clean(self):
-        cleaned = super().clean()
-        data = _read_upload(self)
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        data = self.read_upload()
         synset: Synset | None = cleaned.get("synset")
         if synset is None:
             return cleaned

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -67,7 +68,8 @@ def annotator_copy_current(*, image: Image) -> AnnotatorCopy | None:
     copy = AnnotatorCopy.objects.filter(image=image).first()
     if copy is None or copy.version != COPY_VERSION:
         return None
-    if not (default_storage.exists(copy.file.name) and default_storage.exists(copy.thumbnail.name)):
+    names = (copy.file.name, copy.thumbnail.name)
+    if not all(name and default_storage.exists(name) for name in names):
         return None  # a wiped media folder: make it again
     return copy
 
@@ -119,7 +121,7 @@ def annotator_copies_schedule(*, image_ids: list[int]) -> None:
     for start in range(0, len(missing), 100):
         chunk = missing[start : start + 100]
         # Robust: an unreachable broker only delays the copies (they are made on request).
-        transaction.on_commit(lambda chunk=chunk: annotator_copies_make.delay(chunk), robust=True)
+        transaction.on_commit(partial(annotator_copies_make.delay, chunk), robust=True)
 
 
 def annotator_copies_make_for(*, image_ids: list[int]) -> dict[str, int]:

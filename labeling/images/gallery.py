@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,7 +59,7 @@ def gallery_previews(*, wnids: list[str], per_class: int) -> dict[str, list[Gall
     return previews
 
 
-def gallery_items(*, references: list[ReferenceImage]) -> list[GalleryItem]:
+def gallery_items(*, references: Sequence[ReferenceImage]) -> list[GalleryItem]:
     """Gallery entries with the thumbnail's box known (or estimated) before it loads."""
     reference_thumbnails_enqueue_missing(references=references)
     items = []
@@ -82,7 +83,7 @@ def gallery_items(*, references: list[ReferenceImage]) -> list[GalleryItem]:
     return items
 
 
-def reference_thumbnails_enqueue_missing(*, references: list[ReferenceImage]) -> list[int]:
+def reference_thumbnails_enqueue_missing(*, references: Sequence[ReferenceImage]) -> list[int]:
     """Ask the worker for the thumbnails not made yet, once the current transaction commits.
 
     Returns the ids enqueued (those asked for within THUMBNAIL_ENQUEUE_EVERY are skipped).

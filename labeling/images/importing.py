@@ -107,7 +107,7 @@ def scan_labeled_folders(
     *, root: Path, report: ImportReport, classes: dict[str, Synset]
 ) -> list[ImageItem]:
     """The `<wnid>/<file>` layout (ImageNet train, or val sorted into class folders)."""
-    items = []
+    items: list[ImageItem] = []
     for entry in _visible(root.iterdir()):
         rel = _relative(entry, root)
         if not entry.is_dir():
@@ -196,7 +196,7 @@ def scan_imagenetv2_folder(
 ) -> list[ImageItem]:
     """ImageNetV2's release layout `<class index>/<sha1>.jpeg`; the id is the file's stem."""
     by_index = {synset.class_index: synset for synset in classes.values()}
-    items = []
+    items: list[ImageItem] = []
     for entry in _visible(root.iterdir()):
         rel = _relative(entry, root)
         if not entry.is_dir():
@@ -232,7 +232,7 @@ def scan_reference_folders(
     The choice is a seeded shuffle of the sorted file names, so the same seed picks the same
     files, and a larger `per_class` picks a superset of a smaller one.
     """
-    items = []
+    items: list[ImageItem] = []
     for entry in _visible(root.iterdir()):
         rel = _relative(entry, root)
         if not entry.is_dir():

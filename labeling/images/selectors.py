@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import TYPE_CHECKING, TypedDict
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
@@ -10,6 +12,13 @@ from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image, ReferenceImage
 from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ClassWnid(TypedDict):
+    wnid: str
 
 
 def image_get_by_public_id(*, public_id: str) -> Image | None:
@@ -24,7 +33,9 @@ def references_for_class(*, synset: Synset, limit: int | None = None) -> QuerySe
     return references[:limit] if limit is not None else references
 
 
-def references_first_for_classes(*, wnids: list[str], per_class: int) -> list[ReferenceImage]:
+def references_first_for_classes(
+    *, wnids: list[str], per_class: int
+) -> list[WithAnnotations[ReferenceImage, _ClassWnid]]:
     """The first `per_class` reference images of each of these classes, in one query, ordered by
     class and position; each carries its class's `wnid`."""
     ranked = ReferenceImage.objects.filter(synset__wnid__in=wnids).annotate(
@@ -46,7 +57,7 @@ def reference_get(*, reference_id: int) -> ReferenceImage | None:
     return ReferenceImage.objects.filter(pk=reference_id).first()
 
 
-def image_visible_to(*, user: AbstractBaseUser | AnonymousUser, image: Image) -> bool:
+def image_visible_to(*, user: User | AnonymousUser, image: Image) -> bool:
     """May this user see this image to label?
 
     Admins and researchers see every image. An annotator sees an image only while it is in an
@@ -58,14 +69,14 @@ def image_visible_to(*, user: AbstractBaseUser | AnonymousUser, image: Image) ->
     roles = user_roles(user)
     if roles & {Role.ADMIN, Role.RESEARCHER}:
         return True
-    if Role.ANNOTATOR not in roles:
+    if isinstance(user, AnonymousUser) or Role.ANNOTATOR not in roles:
         return False
     return RoundImage.objects.filter(
         image=image, round__state=RoundState.OPEN, round__assignments__user=user
     ).exists()
 
 
-def image_served_as_original(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+def image_served_as_original(*, user: User | AnonymousUser) -> bool:
     """Admins and researchers get an image's file as imported; everyone else the annotator copy
     (labeling.images.copies), which carries nothing but pixels."""
     return bool(user_roles(user) & {Role.ADMIN, Role.RESEARCHER})

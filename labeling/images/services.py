@@ -7,6 +7,7 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -111,7 +112,9 @@ def image_inspect(*, data: bytes) -> ImageInfo:
         # Pillow warns between its MAX_IMAGE_PIXELS and twice that, and only raises beyond: a bomb
         # must be an error. (Our own limit governs; if it is set above Pillow's, the warning is
         # moot and Pillow's error at twice its limit is the ceiling.)
-        bomb_warning = "error" if max_pixels <= (PILImage.MAX_IMAGE_PIXELS or 0) else "ignore"
+        bomb_warning: Literal["error", "ignore"] = (
+            "error" if max_pixels <= (PILImage.MAX_IMAGE_PIXELS or 0) else "ignore"
+        )
         warnings.simplefilter(bomb_warning, PILImage.DecompressionBombWarning)
         try:
             with PILImage.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as im:

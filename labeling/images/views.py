@@ -12,14 +12,16 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import PurePosixPath
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseForbidden
+from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from labeling.accounts.authentication import ExpiringTokenAuthentication
 from labeling.accounts.roles import user_roles
@@ -48,14 +50,14 @@ CONTENT_TYPES = {
 }
 
 
-def _file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _file_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """GET/HEAD only; a login redirect for a page request, a plain 403 for an <img> or API
     request (a redirect would hand the browser an HTML page where it expects an image); 403
     without a role."""
 
     @require_safe
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             token_user = _token_user(request)
             if token_user is None:
@@ -70,23 +72,23 @@ def _file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapped
 
 
-def _token_user(request: HttpRequest) -> AbstractBaseUser | None:
+def _token_user(request: HttpRequest) -> User | None:
     """The user of an `Authorization: Token …` header: the API hands out these files' URLs, so
     its clients (researchers' scripts) must be able to follow them. None if absent or invalid."""
     try:
-        authenticated = ExpiringTokenAuthentication().authenticate(request)
+        authenticated = ExpiringTokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return None
     return authenticated[0] if authenticated else None
 
 
-def _forbidden(message: str) -> HttpResponse:
+def _forbidden(message: str) -> HttpResponseBase:
     response = HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponse:
+def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponseBase:
     """Stream a stored file with caching headers and nothing that names it."""
     headers = {
         "Cache-Control": CACHE_CONTROL,
@@ -96,6 +98,8 @@ def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponse
     not_modified = get_conditional_response(request, etag=headers["ETag"])
     if not_modified is not None:
         return _with_headers(not_modified, headers)
+    if not field.name:
+        raise Http404("No file is recorded.")
     try:
         handle = default_storage.open(field.name, "rb")
     except FileNotFoundError:
@@ -110,7 +114,7 @@ def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponse
     return response
 
 
-def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+def _with_headers(response: HttpResponseBase, headers: dict[str, str]) -> HttpResponseBase:
     for key, value in headers.items():
         response.headers[key] = value
     return response
@@ -125,17 +129,17 @@ def _reference_or_404(reference_id: int) -> ReferenceImage:
 
 def _thumbnail_present(field: FieldFile) -> bool:
     # A thumbnail recorded but lost from storage (a wiped media folder) is made again.
-    return bool(field) and default_storage.exists(field.name)
+    return bool(field.name and default_storage.exists(field.name))
 
 
 @_file_view
-def reference_file(request: HttpRequest, reference_id: int) -> HttpResponse:
+def reference_file(request: HttpRequest, reference_id: int) -> HttpResponseBase:
     reference = _reference_or_404(reference_id)
     return _serve(request, reference.file, etag=reference.sha256)
 
 
 @_file_view
-def reference_thumbnail(request: HttpRequest, reference_id: int) -> HttpResponse:
+def reference_thumbnail(request: HttpRequest, reference_id: int) -> HttpResponseBase:
     reference = _reference_or_404(reference_id)
     if not _thumbnail_present(reference.thumbnail):
         # Not made yet (the worker is behind or down): make it now rather than show a hole.
@@ -143,12 +147,12 @@ def reference_thumbnail(request: HttpRequest, reference_id: int) -> HttpResponse
     return _serve(request, reference.thumbnail, etag=f"{reference.sha256}-thumb")
 
 
-def _image_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _image_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Look the image up by public id and check that the user may see it."""
 
     @_file_view
     @wraps(view)
-    def wrapped(request: HttpRequest, public_id: str) -> HttpResponse:
+    def wrapped(request: HttpRequest, public_id: str) -> HttpResponseBase:
         image = image_get_by_public_id(public_id=public_id)
         if image is None:
             raise Http404("No such image.")
@@ -160,7 +164,7 @@ def _image_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 
 @_image_view
-def image_file(request: HttpRequest, image: Image) -> HttpResponse:
+def image_file(request: HttpRequest, image: Image) -> HttpResponseBase:
     if not image_served_as_original(user=request.user):
         copy = annotator_copy_create(image=image)  # made by a task; now if it has not run yet
         return _serve(request, copy.file, etag=copy.token)
@@ -168,7 +172,7 @@ def image_file(request: HttpRequest, image: Image) -> HttpResponse:
 
 
 @_image_view
-def image_thumbnail(request: HttpRequest, image: Image) -> HttpResponse:
+def image_thumbnail(request: HttpRequest, image: Image) -> HttpResponseBase:
     if not image_served_as_original(user=request.user):
         copy = annotator_copy_create(image=image)
         return _serve(request, copy.thumbnail, etag=f"{copy.token}-thumb")

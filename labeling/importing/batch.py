@@ -43,7 +43,7 @@ class StoredFiles:
     def __init__(self) -> None:
         self.names: list[str] = []
 
-    def add(self, *names: str) -> None:
+    def add(self, *names: str | None) -> None:  # a FileField's unset name is None
         self.names.extend(name for name in names if name)
 
     def delete_all(self) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from django.db import connection, transaction
 from psycopg2 import errors as psycopg2_errors
@@ -55,7 +55,8 @@ AVERAGE_ROW_BYTES = 64  # to estimate a file's rows from its size
 # and the candidates are counted, with far fewer reads and writes.
 SQLITE_CACHE_KIB = 131_072
 MAX_RANK = 32767  # PositiveSmallIntegerField
-MAX_MODEL_NAME = ClassifierModel._meta.get_field("name").max_length
+# A CharField always has a max_length (the types allow None for other fields).
+MAX_MODEL_NAME = cast(int, ClassifierModel._meta.get_field("name").max_length)
 REQUIRED = ("image", "model", "wnid")
 
 # (line, model_id, image_id, synset_id, rank, score). A score read from text stays the text, once
@@ -137,7 +138,7 @@ class _Rows:
         elif model_id is None:
             return _NewModel(model)
         else:
-            return (line, model_id, image_id, synset_id, rank_value, score_value)  # type: ignore[return-value]
+            return (line, model_id, image_id, synset_id, rank_value, score_value)
         self.report.reject(self.where, line, problem)
         return None
 
@@ -384,12 +385,12 @@ class _CopyFeed:
     def peek(self) -> list[StagedRow] | None:
         """The first chunk, read before any COPY starts (ids reserved as needed)."""
         for item in self.items:
-            if type(item) is _NewModel:
+            if isinstance(item, _NewModel):
                 if not self.loader.reserved_ids:
                     self.loader.reserve_model_ids()
                 self._assign(item)
                 continue
-            self.first = item  # type: ignore[assignment]
+            self.first = item
             return self.first
         self.done = True
         return None
@@ -410,13 +411,13 @@ class _CopyFeed:
             if item is None:
                 self.done = True
                 return ""
-            if type(item) is _NewModel:
+            if isinstance(item, _NewModel):
                 if not self.loader.reserved_ids:
                     self.new_model = item
                     return ""
                 self._assign(item)
                 continue
-            text = self._text(item)  # type: ignore[arg-type]
+            text = self._text(item)
             if text:
                 return text
 
@@ -554,7 +555,7 @@ class _SqliteLoader(_Loader):
     def load(self, items: Items, create_model: CreateModel) -> int:
         read = 0
         for item in items:
-            if type(item) is _NewModel:
+            if isinstance(item, _NewModel):
                 self.models[item.name] = create_model(item.name, None)
                 continue
             read += len(item)
@@ -671,7 +672,7 @@ def _import(
         try:
             with _open_text(path) as handle:
                 reader = _csv_items if file_format == "csv" else _jsonl_items
-                items = progress(reader(handle, rows), desc=f"chunks of {CHUNK_ROWS:,} rows")
+                items = iter(progress(reader(handle, rows), desc=f"chunks of {CHUNK_ROWS:,} rows"))
                 rows.valid = loader.load(items, create_model)
             clock.lap("read and write rows")
             if not report.batch_rejected:

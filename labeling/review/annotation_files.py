@@ -92,9 +92,11 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
     entries, problematic_names = _unwrap(document, where, report)
     if entries is None:
         return Annotations()
-    for name, line in lines.repeated:
+    for name, repeated_line in lines.repeated:
         if name in entries:
-            report.reject(where, line, f"{name} is listed twice (also line {lines.of(name)})")
+            report.reject(
+                where, repeated_line, f"{name} is listed twice (also line {lines.of(name)})"
+            )
 
     classes = {wnid: synset.pk for wnid, synset in classes_by_wnid().items()}
     names = list(entries)

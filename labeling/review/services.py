@@ -129,8 +129,8 @@ def image_labels_replace(
     now = timezone.now()
     for image_chunk in chunked(sorted(labels), 2000):
         stored: dict[int, dict[int, ImageLabel]] = {image_id: {} for image_id in image_chunk}
-        for label in ImageLabel.objects.filter(image_id__in=image_chunk):
-            stored[label.image_id][label.synset_id] = label
+        for row in ImageLabel.objects.filter(image_id__in=image_chunk):
+            stored[row.image_id][row.synset_id] = row
         to_create: list[ImageLabel] = []
         to_update: list[ImageLabel] = []
         to_delete: list[int] = []

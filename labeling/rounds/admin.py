@@ -68,7 +68,9 @@ class RoundForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["add_labelers"].queryset = _annotators()  # users added since start-up
+        labelers = self.fields["add_labelers"]
+        assert isinstance(labelers, forms.ModelMultipleChoiceField)
+        labelers.queryset = _annotators()  # users added since start-up
 
     def clean_add_images(self) -> list[int]:
         image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["add_images"]))
@@ -85,8 +87,8 @@ class AssignmentInline(admin.TabularInline):
     """Each labeler's progress. Labelers are added with the form's field, which checks them."""
 
     model = Assignment
-    fields = ["user", "progress", "median_active", "time_left"]
-    readonly_fields = fields
+    readonly_fields = ["user", "progress", "median_active", "time_left"]
+    fields = tuple(readonly_fields)
     extra = 0
     can_delete = True
 

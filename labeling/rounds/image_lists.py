@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from labeling.images.selectors import image_resolve_names
 from labeling.rounds.services import labelers_check
@@ -51,7 +51,7 @@ def image_list_resolve(listed: list[ListedName]) -> tuple[list[int], list[str]]:
     return ids, problems
 
 
-def labelers_resolve(usernames: Iterable[str]) -> tuple[list[AbstractBaseUser], list[str]]:
+def labelers_resolve(usernames: Iterable[str]) -> tuple[list[User], list[str]]:
     """The users of these usernames, and a problem for each unknown one or non-annotator."""
     wanted = list(dict.fromkeys(name.strip() for name in usernames if name.strip()))
     users = {u.username: u for u in get_user_model().objects.filter(username__in=wanted)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
     Count,
     Exists,
@@ -35,7 +35,7 @@ def _per_round(model, aggregate) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def assignment_for(*, round_id: int, user: AbstractBaseUser | AnonymousUser) -> Assignment | None:
+def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment | None:
     """The user's assignment to the round, with the round, in one query; None if the round does
     not exist, is not assigned to them, or they are no longer an annotator (only annotators
     label: a role taken away ends their work at once)."""
@@ -43,7 +43,7 @@ def assignment_for(*, round_id: int, user: AbstractBaseUser | AnonymousUser) -> 
         return None
     assignments = Assignment.objects.select_related("round").filter(round_id=round_id, user=user)
     if not user.is_superuser:  # a superuser has every role
-        memberships = user._meta.get_field("groups").remote_field.through.objects
+        memberships = User.groups.through.objects
         assignments = assignments.filter(
             Exists(memberships.filter(user_id=OuterRef("user_id"), group__name=Role.ANNOTATOR))
         )
@@ -75,7 +75,7 @@ class RoundSummary:
     labelers: int
 
 
-def rounds_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
+def rounds_for(*, user: User | AnonymousUser) -> list[RoundSummary]:
     """The rounds a user may list, newest first, with progress.
 
     An annotator gets the open and closed rounds assigned to them (drafts are still being
@@ -99,7 +99,7 @@ def rounds_for(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
     return rounds_assigned_to(user=user)
 
 
-def rounds_assigned_to(*, user: AbstractBaseUser | AnonymousUser) -> list[RoundSummary]:
+def rounds_assigned_to(*, user: User | AnonymousUser) -> list[RoundSummary]:
     """The open and closed rounds assigned to the user, newest first, with their own progress
     (drafts are still being prepared): what their home page lists, whatever other roles they
     have."""
@@ -134,7 +134,7 @@ def assignment_progress(*, assignment: Assignment) -> Progress:
             active_time__isnull=False,
         ).values_list("active_time", flat=True)
     )
-    median = statistics.median(t.total_seconds() for t in times) if times else None
+    median = statistics.median(t.total_seconds() for t in times if t is not None) if times else None
     left = max(0, total - assignment.answered)
     return Progress(
         done=assignment.answered,

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, QuerySet
+from django.db.models import Exists, F, Model, QuerySet
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
@@ -53,7 +53,7 @@ from labeling.taxonomy.snapshot import taxonomy_snapshot
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 SEED_LIMIT = 2**31  # generated seeds are below this, so any tool can reuse them
 SWEEP_AGE = timedelta(seconds=60)
 SWEEP_BATCH = 1000
@@ -86,10 +86,10 @@ def round_create(
     image_ids: Sequence[int] = (),
     shuffle: bool = True,
     seed: int | None = None,
-    labelers: Iterable[AbstractBaseUser] = (),
+    labelers: Iterable[User] = (),
     allow_change_previous: bool = True,
     idle_limit_seconds: int = 120,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Round:
     """A new draft round of these images and labelers.
 
@@ -260,7 +260,7 @@ def round_close(*, round: Round, now: datetime | None = None) -> Round:
     return _round_move(round=round, to=RoundState.CLOSED, now=now)
 
 
-def labelers_check(users: Iterable[AbstractBaseUser]) -> list[str]:
+def labelers_check(users: Iterable[User]) -> list[str]:
     """What keeps these users from labeling in a round: only annotators label."""
     return [
         f"{user.username} is not an annotator; only annotators can be assigned to a round"
@@ -269,7 +269,7 @@ def labelers_check(users: Iterable[AbstractBaseUser]) -> list[str]:
     ]
 
 
-def round_assign(*, round: Round, users: Iterable[AbstractBaseUser]) -> int:
+def round_assign(*, round: Round, users: Iterable[User]) -> int:
     """Assign labelers (annotators) to a draft or open round; returns how many were new."""
     users = list(users)
     problems = labelers_check(users)
@@ -284,7 +284,7 @@ def round_assign(*, round: Round, users: Iterable[AbstractBaseUser]) -> int:
     return len(new)
 
 
-def round_unassign(*, round: Round, user: AbstractBaseUser) -> None:
+def round_unassign(*, round: Round, user: User) -> None:
     """Take a labeler off a round, which only works before they answered anything in it."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().filter(round=round, user=user).first()
@@ -311,12 +311,12 @@ class ServedItem:
     can_change_previous: bool
 
 
-def _one(queryset: QuerySet[T]) -> T | None:
+def _one(queryset: QuerySet[M]) -> M | None:
     """The row a unique lookup finds, or None; unlike first(), it adds no ORDER BY (the labeling
     hot path runs these on every request)."""
     try:
         return queryset.get()
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # the model's DoesNotExist, which the types do not know
         return None
 
 
@@ -397,7 +397,7 @@ def answer_submit(
     wnid: str,
     active_seconds: float,
     events: list[dict[str, Any]],
-    idempotency_key: str,
+    idempotency_key: str | None,  # checked here: a missing header is a 400 like a bad one
     picker: str = "",
     flag: str = "",
     note: str = "",
@@ -502,6 +502,7 @@ def answer_submit(
         answer, log_kind, window_start = write(
             assignment=assignment, serving=serving, given=submission
         )
+        assert answer.answered_at is not None  # both writers set it
         log = InteractionLog.objects.create(
             answer=answer,
             labeler_id=assignment.user_id,
@@ -596,6 +597,8 @@ def _answer_change(
     answer = Answer.objects.select_for_update().get(
         round_image=serving.round_image, labeler_id=assignment.user_id
     )
+    # Only answers imported from another tool lack their times, and those are never served here.
+    assert answer.served_at and answer.answered_at and answer.active_time is not None
     # This submission's window starts when the item was shown again (or, if the page skipped
     # that, when it was last answered).
     window_start = max(serving.last_served_at, answer.answered_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +21,7 @@ IMAGENET_VAL = "imagenet-val"
 IMAGENETV2 = "imagenetv2-matched-frequency"
 N_CLASSES = 1000
 
-LabelSets = sp.sparray | sp.spmatrix | np.ndarray | Sequence[Iterable[int]]
+LabelSets: TypeAlias = sp.sparray | sp.spmatrix | np.ndarray | Sequence[Iterable[int]]
 """Per-image class sets: a boolean images x classes matrix (dense or any scipy sparse format), or
 one iterable of class indices per image."""
 

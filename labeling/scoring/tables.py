@@ -115,7 +115,7 @@ def scores_csv(*scores: Scores) -> str:
     """Every score in long format (one row per participant, source, subset and unclear policy),
     with top-1 beside multi-label accuracy; pass the `Evaluation.sensitivity()` values for the
     unclear-sensitivity table. Fractions, full precision; empty where nothing was scored."""
-    rows: list[list[object]] = [SCORE_COLUMNS]
+    rows: list[list[object]] = [list(SCORE_COLUMNS)]
     for table in scores:
         accuracy, top1 = table.accuracy, table.top1_accuracy
         for p, (name, kind) in enumerate(zip(table.names, table.kinds, strict=True)):

@@ -55,7 +55,7 @@ def _classes_read(*, classes_tsv: Path) -> list[tuple[int, str, str]]:
         raise TaxonomyError(f"cannot read class list {classes_tsv}: {error.strerror}") from None
     if not rows or rows[0] != ["index", "wnid", "name"]:
         raise TaxonomyError(f"{classes_tsv}: first line must be the header index<TAB>wnid<TAB>name")
-    classes = []
+    classes: list[tuple[int, str, str]] = []
     for line_number, row in enumerate(rows[1:], start=2):
         if len(row) != 3:
             raise TaxonomyError(f"{classes_tsv}:{line_number}: expected 3 tab-separated fields")

@@ -43,9 +43,10 @@ import heapq
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from labeling.taxonomy.text import WNID_RE, fold
 
@@ -188,7 +189,7 @@ def stem(word: str) -> str:
     return word
 
 
-def _frozen(mapping: dict[str, Iterable]) -> dict[str, tuple]:
+def _frozen(mapping: Mapping[str, Iterable[Any]]) -> dict[str, tuple]:
     """The mapping with tuple values: tuples of strings or ints drop out of the garbage collector's
     tracking, lists and sets never do (and would slow every full collection, i.e. the odd
     request)."""
@@ -768,7 +769,7 @@ class ClassSearchIndex:
                     continue
                 base = typed if edits else self.weight[stem(word)]
                 if base - cost - extra > 0:
-                    evidence = (base - cost - extra, (word,), (), edits)
+                    evidence: _Evidence = (base - cost - extra, (word,), (), edits)
                     credit(self.name_words[word], unit, evidence)
             gloss = self._gloss_matches(text, prefixes=kind == "word", typos=typos and not matches)
             if not gloss:  # a typo of a name word counts where a gloss has the word: "elephaxnt"
@@ -793,24 +794,24 @@ class ClassSearchIndex:
             unit += 1
 
         by_class: dict[int, list[int]] = defaultdict(list)
-        for n in in_names:
-            by_class[self.names[n].pos].append(n)
+        for number in in_names:
+            by_class[self.names[number].pos].append(number)
         scored = []
         for pos in by_class.keys() | in_gloss.keys():
             found = self._score_class(pos, count, splits, by_class.get(pos, []), in_names, in_gloss)
             if found is not None:
-                score, n, chosen = found
-                name = self.names[n] if n is not None else None
+                score, name_n, chosen = found
+                name = self.names[name_n] if name_n is not None else None
                 # Ties: the primary name, then the shorter name or (for the gloss alone) the
                 # shorter gloss, where the word weighs more.
                 if name is None:
                     order = (0, len(self.records[pos].gloss))
                 else:
                     order = (not name.primary, len(name.norm))
-                scored.append((-score, *order, self.records[pos].index, pos, n, chosen))
+                scored.append((-score, *order, self.records[pos].index, pos, name_n, chosen))
         # Only the best `limit` can be shown (with the typed matches, still `limit` at least).
-        for minus, *_, pos, n, chosen in heapq.nsmallest(limit, scored, key=lambda s: s[:4]):
-            offer(pos, self._scored_found(pos, -minus, n, chosen))
+        for minus, *_, pos, name_n, chosen in heapq.nsmallest(limit, scored, key=lambda s: s[:4]):
+            offer(pos, self._scored_found(pos, -minus, name_n, chosen))
 
     def _typed_weight(self, token: str) -> float:
         """The weight of a typed word: its own if a class has it, else the most a word has."""

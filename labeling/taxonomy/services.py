@@ -89,8 +89,8 @@ def _synsets_load(*, fields: dict[str, dict[str, Any]]) -> tuple[dict[str, int],
     ]
     for batch in chunked((synset.id for synset in freed), BATCH_SIZE):
         Synset.objects.filter(id__in=batch).update(class_index=None, group="")
-    for synset in freed:
-        synset.class_index, synset.group = None, ""
+    for row in freed:
+        row.class_index, row.group = None, ""
     for batch in chunked((synset.id for synset in detached.values()), BATCH_SIZE):
         Synset.objects.filter(id__in=batch).update(**detach_values)
 

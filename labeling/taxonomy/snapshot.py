@@ -156,7 +156,7 @@ class TaxonomySnapshot:
 
     def class_records(self) -> Iterator[ClassRecord]:
         for node in self.nodes.values():
-            if node.is_class:
+            if node.class_index is not None:  # a class (node.is_class, spelled for the types)
                 path = self.short_path(node.wnid)
                 yield ClassRecord(
                     wnid=node.wnid,

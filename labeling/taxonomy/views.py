@@ -16,7 +16,7 @@ from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
 from labeling.taxonomy.models import Synset
-from labeling.taxonomy.search import SearchHit
+from labeling.taxonomy.search import ClassRecord, SearchHit
 from labeling.taxonomy.selectors import (
     CLASS_GROUP_MEMBERS,
     class_get_or_404,
@@ -49,7 +49,8 @@ def compare_url(wnids: list[str]) -> str:
 def class_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:QUERY_MAX]
     group = request.GET.get("group", "").strip()
-    classes = hits = None
+    classes: list[ClassRecord] | list[Synset] | None = None
+    hits: list[SearchHit] | None = None
     if query:
         # The same ranked, typo-tolerant search as the API and the labeling picker; each row
         # says what matched (a synonym, words of the gloss).
@@ -68,7 +69,9 @@ def class_index(request: HttpRequest) -> HttpResponse:
             "classes": classes,
             "rows": [
                 {"c": c, "hit": hit}
-                for c, hit in zip(classes, hits or [None] * len(classes), strict=True)
+                for c, hit in zip(
+                    classes, hits if hits is not None else [None] * len(classes), strict=True
+                )
             ]
             if classes is not None
             else None,

@@ -4,6 +4,7 @@ either limit locks that address or username out for a while, whatever the passwo
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from django.test import RequestFactory
@@ -18,10 +19,10 @@ from labeling.accounts.login_limits import (
 
 
 def request_from(remote: str, forwarded: str | None = None):
-    headers = {"REMOTE_ADDR": remote}
+    meta: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
-        headers["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().post("/accounts/login/", **headers)
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().post("/accounts/login/", **meta)
 
 
 # --- The client's address ---------------------------------------------------------------------
@@ -79,7 +80,8 @@ def test_a_username_is_locked_after_its_limit_from_any_address(settings):
     lockout = login_failure_record(address="198.51.100.99", username="rita")
     assert lockout is not None and lockout.scope == "username"
     # Every address is refused for rita now, and the same name in other letter case too.
-    assert login_lockout_get(address="203.0.113.9", username="rita").scope == "username"
+    assert (lockout := login_lockout_get(address="203.0.113.9", username="rita")) is not None
+    assert lockout.scope == "username"
     assert login_lockout_get(address="203.0.113.9", username=" Rita ") is not None
     assert login_lockout_get(address="203.0.113.9", username="anna") is None
 
@@ -99,7 +101,8 @@ def test_spraying_usernames_from_one_address_is_stopped_by_the_address_limit(set
     settings.LOGIN_FAILURES_PER_USERNAME = 5
     for i in range(10):
         login_failure_record(address="198.51.100.1", username=f"guess{i}")
-    assert login_lockout_get(address="198.51.100.1", username="guess99").scope == "address"
+    assert (lockout := login_lockout_get(address="198.51.100.1", username="guess99")) is not None
+    assert lockout.scope == "address"
 
 
 def test_a_success_starts_the_username_count_afresh_but_not_the_address_count(settings):
@@ -110,14 +113,16 @@ def test_a_success_starts_the_username_count_afresh_but_not_the_address_count(se
     fail(4, address="198.51.100.1", username="rita")
     assert login_lockout_get(address="198.51.100.2", username="rita") is None
     # The address has 8 failures now, though its user logged in between them.
-    assert login_lockout_get(address="198.51.100.1", username="anna").scope == "address"
+    assert (lockout := login_lockout_get(address="198.51.100.1", username="anna")) is not None
+    assert lockout.scope == "address"
 
 
 def test_attempts_refused_during_a_lockout_do_not_extend_it(settings):
     settings.LOGIN_FAILURES_PER_USERNAME = 2
     first = fail(2, address=None, username="rita")
     assert login_failure_record(address=None, username="rita") is None
-    assert login_lockout_get(address=None, username="rita").until == first.until
+    assert (lockout := login_lockout_get(address=None, username="rita")) is not None
+    assert lockout.until == first.until
 
 
 def test_the_lockout_ends_when_its_time_is_up(settings):

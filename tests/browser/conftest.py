@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.helpers import PROBLEMS, PageProblems
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,21 +40,6 @@ def browser() -> Iterator:
             yield browser
         finally:
             browser.close()
-
-
-class PageProblems:
-    """What went wrong in the page: console errors, uncaught exceptions, failed requests."""
-
-    def __init__(self) -> None:
-        self.console: list[str] = []
-        self.exceptions: list[str] = []
-        self.failed: list[str] = []
-
-    def __bool__(self) -> bool:
-        return bool(self.console or self.exceptions or self.failed)
-
-    def __repr__(self) -> str:
-        return f"console={self.console} exceptions={self.exceptions} failed={self.failed}"
 
 
 def new_page(browser, *, width: int = 1280, height: int = 900):
@@ -85,6 +72,8 @@ def new_page(browser, *, width: int = 1280, height: int = 900):
             else None
         ),
     )
+    PROBLEMS[page] = problems
+    # Tests written before problems_of() read the attribute; the types know only problems_of().
     page.problems = problems
     return page
 
@@ -125,9 +114,11 @@ def serialized_db(live_server) -> Iterator:
     lock, and the test takes it for its own queries while the page may still be loading. With
     PostgreSQL every thread has its own connection and the lock is a no-op.
     """
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabase
 
-    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not (isinstance(connection, SQLiteDatabase) and connection.is_in_memory_db()):
         yield contextlib.nullcontext()
         return
     lock = threading.Lock()

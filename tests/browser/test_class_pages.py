@@ -17,7 +17,7 @@ from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_image_create, reference_thumbnail_create
 from labeling.taxonomy.models import Synset
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 from tests.images.factories import picture
 
@@ -121,7 +121,7 @@ def test_the_class_page_and_its_image_viewer(page: Page, live_server, class_data
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
 
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_the_compare_view_shows_both_classes_with_their_galleries(
@@ -159,4 +159,4 @@ def test_the_compare_view_shows_both_classes_with_their_galleries(
     page.keyboard.press("Escape")
     expect(page.locator("dialog#image-viewer")).to_be_hidden()
 
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

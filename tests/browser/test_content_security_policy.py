@@ -66,6 +66,7 @@ def violations(page: Page) -> list[str]:
 
 def visit(page: Page, url: str, problems: list[str], expected_status: int = 200) -> list[str]:
     response = page.goto(url)
+    assert response is not None  # a navigation, not an anchor change
     page.wait_for_load_state("networkidle")
     found = [f"{url}: {v}" for v in violations(page)]
     if response.status != expected_status:

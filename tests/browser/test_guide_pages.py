@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from labeling.accounts.roles import Role
 from labeling.guide.models import GuideEntry
 from labeling.guide.services import distinction_note_save, guide_entry_save
+from tests.browser.helpers import problems_of
 from tests.helpers import login, make_user
 from tests.taxonomy.factories import make_class
 
@@ -52,7 +53,7 @@ def test_the_editor_previews_as_you_type(page: Page, live_server, annotator_cook
     page.fill("input[name=comment]", "ears")
     page.click("form.guide-form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/guide/entries/n02094114/")
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
     entry = GuideEntry.objects.get(synset__wnid="n02094114")
     assert entry.text.startswith("**Prick** ears") and entry.revisions.count() == 2
 
@@ -97,4 +98,4 @@ def test_the_index_filter_hides_empty_cards_and_counts_what_it_shows(
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     box = page.locator(".guide-search button[type=submit]").bounding_box()
     assert box is not None and box["x"] + box["width"] <= width
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

@@ -32,7 +32,7 @@ from labeling.review.services import image_labels_replace
 from labeling.rounds.models import Answer, InteractionLog, Round, RoundImage, Serving
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.snapshot import taxonomy_snapshot, taxonomy_snapshot_clear
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 from tests.images.factories import make_references, probe_picture, val_source
 from tests.rounds.factories import make_round
@@ -171,6 +171,7 @@ def open_in_tree(page: Page, wnid: str) -> None:
 
 
 def assert_plausible_timing(answer: Answer, *, picker: str) -> InteractionLog:
+    assert answer.answered_at and answer.served_at and answer.active_time is not None
     wall = answer.answered_at - answer.served_at
     assert timedelta(0) < answer.active_time <= wall
     assert answer.picker == picker
@@ -225,7 +226,7 @@ def test_labeling_with_the_search_picker_only(page: Page, live_server, labeling)
     log = assert_plausible_timing(first_answer, picker="search")
     assert {"q": "norfolk"}.items() <= next(e for e in log.events if e["type"] == "search").items()
     assert_plausible_timing(second_answer, picker="search")
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_labeling_with_the_hierarchy_only(page: Page, live_server, labeling):
@@ -255,7 +256,7 @@ def test_labeling_with_the_hierarchy_only(page: Page, live_server, labeling):
     opened = [event["wnid"] for event in log.events if event["type"] == "node_open"]
     assert len(opened) >= 5 and opened[-1] in path_to(NORWICH)
     assert_plausible_timing(second, picker="hierarchy")
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_labeling_with_the_keyboard_only(page: Page, live_server, labeling):
@@ -370,7 +371,7 @@ def test_labeling_with_the_keyboard_only(page: Page, live_server, labeling):
     assert {"search", "candidate_view", "pin", "compare", "flag", "zoom", "confirm"} <= types
     assert (second.synset_id, second.flag) == (NORFOLK, "")
     assert_plausible_timing(second, picker="hierarchy")
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_a_reload_or_another_browser_resumes_at_the_same_image(
@@ -396,8 +397,8 @@ def test_a_reload_or_another_browser_resumes_at_the_same_image(
     other.get_by_role("button", name="Confirm").click()
     expect_image(other, labeling, 3)
     assert [a.synset_id for a in labeling.answers()] == [NORFOLK, NORWICH]
-    assert not page.problems, page.problems
-    assert not other.problems, other.problems
+    assert not problems_of(page), problems_of(page)
+    assert not problems_of(other), problems_of(other)
 
 
 def test_the_previous_answer_can_be_changed_with_an_empty_picker(page, live_server, labeling):
@@ -427,7 +428,7 @@ def test_the_previous_answer_can_be_changed_with_an_empty_picker(page, live_serv
     assert answer.synset_id == NORWICH and answer.change_count == 1
     (change,) = answer.changes.all()
     assert change.old_synset_id == NORFOLK
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_a_refused_answer_shows_a_clear_error(page: Page, live_server, labeling, open_page):
@@ -450,7 +451,7 @@ def test_a_refused_answer_shows_a_clear_error(page: Page, live_server, labeling,
     alert.get_by_role("button", name="Go to the current image").click()
     expect_image(page, labeling, 3)
     assert [a.synset_id for a in labeling.answers()] == [NORWICH, NORWICH]
-    assert page.problems.failed == [
+    assert problems_of(page).failed == [
         f"409 {live_server.url}/api/rounds/{labeling.round.pk}/answers/"
     ]
 
@@ -473,8 +474,8 @@ def test_a_lost_connection_is_retried_with_the_same_idempotency_key(page, live_s
     assert len(keys) == 2 and keys[0] == keys[1]
     (answer,) = labeling.answers()
     assert answer.idempotency_key == keys[0]
-    assert all("ERR_CONNECTION_RESET" in message for message in page.problems.console)
-    assert not page.problems.exceptions
+    assert all("ERR_CONNECTION_RESET" in message for message in problems_of(page).console)
+    assert not problems_of(page).exceptions
 
 
 def test_the_screen_works_at_phone_width(live_server, labeling, open_page):
@@ -501,7 +502,7 @@ def test_the_screen_works_at_phone_width(live_server, labeling, open_page):
     assert image_box["x"] >= 0 and image_box["x"] + image_box["width"] <= 390
     page.get_by_role("button", name="Confirm").click()
     expect_image(page, labeling, 2)
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_nothing_the_page_loads_reveals_the_answer(page: Page, live_server, labeling):
@@ -564,7 +565,7 @@ def test_nothing_the_page_loads_reveals_the_answer(page: Page, live_server, labe
         text = payload.decode("latin-1").lower()
         for secret in forbidden:
             assert secret.lower() not in text, f"{secret!r} reached the annotator in {url}"
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_time_idle_beyond_the_rounds_limit_is_not_counted(page: Page, live_server, labeling):
@@ -583,4 +584,4 @@ def test_time_idle_beyond_the_rounds_limit_is_not_counted(page: Page, live_serve
     wall = (answer.answered_at - answer.served_at).total_seconds()
     assert wall > 3.5
     assert 0 < log.client_active_seconds <= wall - 2
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

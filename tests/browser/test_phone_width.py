@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from labeling.accounts.roles import Role
 from labeling.guide.services import guide_entry_save
 from labeling.taxonomy.models import Synset
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 
 pytestmark = pytest.mark.browser
@@ -72,8 +72,8 @@ def fits(page: Page, control: str) -> list[str]:
     overflow = page.evaluate(OVERFLOW)
     if overflow["width"] > PHONE["width"]:
         problems.append(f"scrollWidth {overflow['width']} (wider: {overflow['culprits']})")
-    box = page.get_by_role("button", name=control).or_(page.get_by_role("link", name=control))
-    box = box.first.bounding_box()
+    found = page.get_by_role("button", name=control).or_(page.get_by_role("link", name=control))
+    box = found.first.bounding_box()
     if box is None:
         problems.append(f"no visible {control!r}")
     elif box["x"] < 0 or box["x"] + box["width"] > PHONE["width"] or box["y"] < 0:
@@ -129,4 +129,4 @@ def test_swagger_ui_lists_the_operations_from_our_own_server_alone(page: Page, l
     }
     page.wait_for_load_state("networkidle")
     assert hosts == {urlsplit(live_server.url).netloc}, hosts
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

@@ -4,6 +4,7 @@ is refused as a whole with every problem listed."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
@@ -189,6 +190,7 @@ def test_an_import_updates_only_changed_texts_and_credits_the_author(annotator, 
     assert "1 created, 1 updated, 1 unchanged" in str(summary)
     assert GuideRevision.objects.filter(entry__synset=norfolk).count() == 1
     newest = GuideRevision.objects.filter(entry__synset=norwich).order_by("-number").first()
+    assert newest is not None
     assert (newest.number, newest.text, newest.author) == (2, "new", study_admin)
     assert GuideEntry.objects.get(synset=laptop).text == "A laptop."
     note.refresh_from_db()
@@ -200,7 +202,7 @@ def test_replace_empties_missing_entries_and_deletes_missing_notes(annotator, st
     guide_entry_save(synset=norfolk, text="keep", author=annotator)
     guide_entry_save(synset=norwich, text="drop", author=annotator)
     distinction_note_save(title="Gone", text="x", synsets=[norfolk, norwich], author=annotator)
-    document = {
+    document: dict[str, Any] = {
         "format": 1,
         "entries": [{"wnid": "n02094114", "text": "keep"}],
         "notes": [{"title": "New", "text": "y", "wnids": ["n02094114", "n02094258"]}],
@@ -218,7 +220,7 @@ def test_a_bad_document_lists_every_problem_and_writes_nothing(annotator, study_
     make_ancestor()
     guide_entry_save(synset=norfolk, text="before", author=annotator)
     revisions = GuideRevision.objects.count()
-    document = {
+    document: dict[str, Any] = {
         "format": 2,
         "extra": True,
         "entries": [
@@ -315,7 +317,7 @@ def test_a_guide_of_431_entries_round_trips_through_markdown(taxonomy, annotator
     # The paper's labelers wrote entries for 431 classes: a guide of that size, each entry linking
     # to the next class, and notes on pairs of dog breeds.
     classes = list(Synset.objects.filter(class_index__isnull=False).order_by("class_index"))
-    document = {
+    document: dict[str, Any] = {
         "format": 1,
         "entries": [
             {"wnid": c.wnid, "text": f"Entry {i}.\n\n- trait\n\nSee [[{classes[i + 1].wnid}]]."}

@@ -41,15 +41,15 @@ def test_a_committed_upload_gets_its_thumbnail_from_the_worker_process(eager):
 @pytest.mark.django_db
 def test_the_thumbnail_task_run_in_process_makes_the_thumbnail_once():
     image = make_image(seed=12)
-    first = image_thumbnail_make.apply(args=[image.pk]).get()
-    again = image_thumbnail_make.apply(args=[image.pk]).get()
+    first = image_thumbnail_make.apply(args=(image.pk,)).get()
+    again = image_thumbnail_make.apply(args=(image.pk,)).get()
     assert (first["created"], again["created"]) == (True, False)
     assert Image.objects.get(pk=image.pk).thumbnail
 
 
 @pytest.mark.django_db
 def test_a_task_for_a_deleted_image_is_ignored(caplog):
-    result = image_thumbnail_make.apply(args=[987654]).get()
+    result = image_thumbnail_make.apply(args=(987654,)).get()
     assert result["created"] is False and result["missing"] is True
     assert "no image with id 987654" in caplog.text
 
@@ -60,16 +60,16 @@ def test_the_reference_thumbnail_task_stores_the_thumbnail_size(settings):
     reference = reference_image_create(
         synset=make_class("norfolk"), original_name="r", data=picture(400, 200, seed=4)
     )
-    result = reference_thumbnail_make.apply(args=[reference.pk]).get()
+    result = reference_thumbnail_make.apply(args=(reference.pk,)).get()
     assert result == {"reference_id": reference.pk, "created": True, "pid": os.getpid()}
     reference.refresh_from_db()
     assert (reference.thumbnail_width, reference.thumbnail_height) == (256, 128)
-    assert reference_thumbnail_make.apply(args=[reference.pk]).get()["created"] is False
+    assert reference_thumbnail_make.apply(args=(reference.pk,)).get()["created"] is False
 
 
 @pytest.mark.django_db
 def test_a_task_for_a_deleted_reference_image_is_ignored():
-    assert reference_thumbnail_make.apply(args=[987654]).get()["missing"] is True
+    assert reference_thumbnail_make.apply(args=(987654,)).get()["missing"] is True
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 
 from labeling.images.models import ImageSource
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def stored_files() -> list[str]:
-    root = Path(default_storage.location)
+    root = Path(settings.MEDIA_ROOT)
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 

@@ -12,6 +12,7 @@ import hashlib
 import uuid
 
 import pytest
+from django.http import FileResponse
 
 from labeling.images.models import Image
 from labeling.images.services import image_create
@@ -177,9 +178,10 @@ def test_image_headers_are_the_same_whatever_the_source_or_name(study, annotator
     round: Round = study["round"]
     client = login(annotator)
     body = client.get(f"/api/rounds/{round.pk}/next/").json()
-    headers = []
+    headers: list[dict[str, str]] = []
     for url in (body["image"], body["prefetch"]):
         response = client.get(url, HTTP_ACCEPT="image/*")
+        assert isinstance(response, FileResponse)
         served = b"".join(response.streaming_content)
         etag = response["ETag"].strip('"')
         assert etag not in (hashlib.sha256(served).hexdigest(), hashlib.md5(served).hexdigest())

@@ -127,6 +127,7 @@ def test_idempotency_keys_are_unique_per_labeler(answered):
 
 def test_timing_rows_stay_within_the_wall_time(answered):
     timing = interaction_log_process(log_id=InteractionLog.objects.get().pk)
+    assert timing is not None
     rows = AnswerTiming.objects.filter(pk=timing.pk)
     for field in ("active_seconds", "events_active_seconds", "hidden_seconds", "idle_seconds"):
         assert refused(lambda field=field: rows.update(**{field: timing.wall_seconds + 1}))

@@ -139,7 +139,8 @@ def test_a_round_moves_from_draft_to_open_to_closed_and_records_when(images):
     assert opened.state == RoundState.OPEN and opened.opened_at is not None
     assert round_open(round=opened).opened_at == opened.opened_at  # already open: unchanged
     closed = round_close(round=opened)
-    assert closed.state == RoundState.CLOSED and closed.closed_at >= closed.opened_at
+    assert closed.state == RoundState.CLOSED
+    assert closed.closed_at and closed.opened_at and closed.closed_at >= closed.opened_at
     with pytest.raises(ValidationError, match="not opened again"):
         round_open(round=closed)
 
@@ -191,10 +192,11 @@ def test_a_change_adds_its_own_active_time_within_the_time_since_first_served(
     start = timezone.now()
     assignment = fresh(evaluation, annotator)
     first = item_serve(assignment=assignment, now=start).item
+    assert first is not None
     answer(assignment, first, active=8, now=start + timedelta(seconds=10))
     item_serve(assignment=assignment, now=start + timedelta(seconds=10))
     shown_again = item_previous(assignment=assignment, now=start + timedelta(seconds=30))
-    assert shown_again.pk == first.pk
+    assert shown_again is not None and shown_again.pk == first.pk
 
     outcome = answer(assignment, first, wnid=SHARK, active=100, now=start + timedelta(seconds=34))
 

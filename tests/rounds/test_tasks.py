@@ -39,6 +39,7 @@ EVENTS = [
 def submit(assignment, *, served_ago: float, active: float = 4.0, events=EVENTS):
     """Answer the current item as if it had been shown `served_ago` seconds ago."""
     item = item_serve(assignment=assignment).item
+    assert item is not None
     Serving.objects.filter(round_image=item).update(
         served_at=timezone.now() - timedelta(seconds=served_ago)
     )
@@ -59,6 +60,7 @@ def test_a_log_becomes_a_plausible_timing_row(evaluation, annotator):
     assert not AnswerTiming.objects.exists()  # in this test the on-commit task never runs
 
     timing = interaction_log_process(log_id=outcome.log.pk)
+    assert timing is not None
 
     assert 15 <= timing.wall_seconds < 16
     assert timing.client_active_seconds == timing.active_seconds == 4.0
@@ -81,11 +83,12 @@ def test_a_log_becomes_a_plausible_timing_row(evaluation, annotator):
 def test_processing_twice_changes_nothing(evaluation, annotator):
     outcome = submit(assignment_for(round_id=evaluation.pk, user=annotator), served_ago=5)
     first = interaction_log_process(log_id=outcome.log.pk)
-    result = interaction_log_process_task.apply(args=[outcome.log.pk]).get()
+    assert first is not None
+    result = interaction_log_process_task.apply(args=(outcome.log.pk,)).get()
     assert result == {"log_id": outcome.log.pk, "processed": True, "pid": os.getpid()}
     again = AnswerTiming.objects.get()
     assert again.computed_at == first.computed_at
-    assert interaction_log_process_task.apply(args=[987654]).get()["processed"] is False
+    assert interaction_log_process_task.apply(args=(987654,)).get()["processed"] is False
 
 
 @pytest.mark.django_db
@@ -94,9 +97,11 @@ def test_a_client_figure_beyond_the_window_is_clamped_and_kept_raw(evaluation, a
         assignment_for(round_id=evaluation.pk, user=annotator), served_ago=3, active=500
     )
     timing = interaction_log_process(log_id=outcome.log.pk)
+    assert timing is not None
     assert timing.client_active_seconds == 500
     assert timing.active_seconds == timing.wall_seconds
-    assert Answer.objects.get().active_seconds <= timing.wall_seconds
+    active = Answer.objects.get().active_seconds
+    assert active is not None and active <= timing.wall_seconds
 
 
 @pytest.mark.django_db

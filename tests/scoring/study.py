@@ -103,7 +103,13 @@ def study_evaluation(seed: int = 0) -> StudyEvaluation:
     counts = published()
     names = list(DISPLAY_NAMES.values())
     kinds = tuple("human" if name.startswith("Human") else "model" for name in names)
-    sources, labels, correct, unclear, problematic, ids, speed_rows = [], [], [], [], [], [], []
+    sources: list[str] = []
+    labels: list[int] = []
+    correct: list[set[int]] = []
+    unclear: list[set[int]] = []
+    problematic: list[bool] = []
+    ids: list[str] = []
+    speed_rows: list[bool] = []
     predictions: list[list[int]] = [[] for _ in names]
     for source in (IMAGENET_VAL, IMAGENETV2):
         n = DENOMINATORS[source]

@@ -51,6 +51,7 @@ def test_humans_and_models_are_marked_apart_and_humans_are_named(results):
     shapes = {}
     for index, element in markers(root, "all").items():
         href = next(element.iter(f"{SVG}use")).get("{http://www.w3.org/1999/xlink}href")
+        assert href is not None
         shapes[index] = next(
             d.get("d") for d in root.iter(f"{SVG}path") if d.get("id") == href.lstrip("#")
         )

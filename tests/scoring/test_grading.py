@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -34,7 +36,7 @@ def six_images(**overrides) -> ImageSet:
     4 V2  cup       correct {CUP}
     5 V2  dog       correct {DOG, OTHER_DOG}
     """
-    values = {
+    values: dict[str, Any] = {
         "sources": [IMAGENET_VAL] * 4 + [IMAGENETV2] * 2,
         "labels": [DOG, CUP, CAT, MUG, CUP, DOG],
         "correct": [{DOG}, {CUP, MUG}, {CAT}, {MUG}, {CUP}, {DOG, OTHER_DOG}],
@@ -164,7 +166,8 @@ def test_the_fast_rule_reads_the_humans_times_only():
     )
     evaluation = Evaluation(images, participants)
     assert evaluation.subsets["fast"].tolist() == [True, True, False, True, True, False]
-    assert Evaluation(images, participants, fast_threshold=90).fast.all()
+    fast = Evaluation(images, participants, fast_threshold=90).fast
+    assert fast is not None and fast.all()
 
 
 def test_scores_count_every_source_and_subset():

@@ -29,7 +29,7 @@ def test_intervals_are_the_beta_quantiles(confidence):
 
 def test_no_successes_or_all_successes_close_the_interval_at_zero_or_one():
     # Closed forms: k = 0 gives [0, 1 - (alpha/2)^(1/n)], k = n gives [(alpha/2)^(1/n), 1].
-    low, high = clopper_pearson([0, 20], [20, 20])
+    low, high = clopper_pearson(np.array([0, 20]), np.array([20, 20]))
     assert low[0] == 0.0 and high[1] == 1.0
     assert high[0] == pytest.approx(1 - 0.025 ** (1 / 20), abs=1e-12)
     assert low[1] == pytest.approx(0.025 ** (1 / 20), abs=1e-12)

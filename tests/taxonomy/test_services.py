@@ -95,6 +95,7 @@ def test_a_dog_is_reachable_under_both_parents_of_dog(loaded):
     # dog.n.01 is both a canine and a domestic animal; every dog class sits under both.
     assert [s.wnid for s in synset_parents(wnid=DOG_WNID)] == [DOMESTIC_ANIMAL, CANINE]
     chihuahua = synset_get(wnid=CHIHUAHUA)
+    assert chihuahua is not None
     assert chihuahua in classes_under(wnid=CANINE)
     assert chihuahua in classes_under(wnid=DOMESTIC_ANIMAL)
     distances = dict(
@@ -158,13 +159,14 @@ def test_the_closure_has_self_rows_and_shortest_distances(loaded):
 @pytest.mark.django_db
 def test_depth_is_the_shortest_distance_to_entity_and_class_count_sums_up(loaded):
     entity = synset_get(wnid=ENTITY)
+    assert entity is not None
     assert (entity.depth, entity.class_count) == (0, 1000)
     assert Synset.objects.filter(depth=0).count() == 1
     for synset in Synset.objects.all():
         row = SynsetClosure.objects.get(descendant=synset, ancestor=entity)
         assert synset.depth == row.distance
-    assert synset_get(wnid=DOG_WNID).class_count == 118
-    assert synset_get(wnid=ORGANISM_WNID).class_count == 410
+    assert Synset.objects.get(wnid=DOG_WNID).class_count == 118
+    assert Synset.objects.get(wnid=ORGANISM_WNID).class_count == 410
     nearest = list(synset_ancestors(wnid=CHIHUAHUA).values_list("nltk_name", flat=True))
     assert nearest[:2] == ["toy_dog.n.01", "dog.n.01"]
     assert nearest[-1] == "entity.n.01"
@@ -185,13 +187,13 @@ def test_crane_and_maillot_get_distinct_display_names(loaded):
 
 @pytest.mark.django_db
 def test_an_ancestor_sharing_a_class_name_is_the_one_disambiguated(loaded):
-    assert synset_get(wnid="n04389033").display_name == "tank"  # class 847, the army tank
-    assert synset_get(wnid="n04388743").display_name == "tank (storage tank)"
+    assert Synset.objects.get(wnid="n04389033").display_name == "tank"  # class 847, the army tank
+    assert Synset.objects.get(wnid="n04388743").display_name == "tank (storage tank)"
 
 
 @pytest.mark.django_db
 def test_search_text_is_folded_names_lemmas_and_wnid(loaded):
-    assert synset_get(wnid=TENCH).search_text == "tench | tinca tinca | n01440764"
+    assert Synset.objects.get(wnid=TENCH).search_text == "tench | tinca tinca | n01440764"
     assert Synset.objects.filter(search_text__contains="tank suit").get().class_index == 639
 
 
@@ -199,7 +201,7 @@ def test_search_text_is_folded_names_lemmas_and_wnid(loaded):
 def test_search_text_strips_accents(document):
     by_wnid(document)[TENCH]["lemmas"].append("Tanche à l'Écossaise")
     taxonomy_load(document=document)
-    assert synset_get(wnid=TENCH).search_text.endswith("| tanche a l'ecossaise | n01440764")
+    assert Synset.objects.get(wnid=TENCH).search_text.endswith("| tanche a l'ecossaise | n01440764")
 
 
 @pytest.mark.django_db
@@ -246,10 +248,11 @@ def test_reloading_an_edited_fixture_updates_rows_in_place_and_drops_what_is_gon
     assert CYPRINID in between and len(between) == 5
     assert (counts["synsets_created"], counts["synsets_updated"]) == (0, 2 + len(between))
     for wnid in between:
-        assert synset_get(wnid=wnid).class_count == counts_before[wnid] - 1
+        assert Synset.objects.get(wnid=wnid).class_count == counts_before[wnid] - 1
     tench = synset_get(wnid=TENCH)
+    assert tench is not None
     assert (tench.class_index, tench.gloss) == (1, "a fish")
-    assert synset_get(wnid=GOLDFISH).class_index == 0
+    assert Synset.objects.get(wnid=GOLDFISH).class_index == 0
     assert [s.wnid for s in synset_parents(wnid=TENCH)] == [FISH]
     assert (counts["edges_created"], counts["edges_deleted"]) == (1, 1)
     assert not SynsetClosure.objects.filter(descendant=tench, ancestor__wnid=CYPRINID).exists()
@@ -275,11 +278,11 @@ def test_a_synset_left_out_of_the_fixture_is_detached_not_deleted(loaded, commit
     }
     bigger = {**committed_document, "synsets": [*committed_document["synsets"], extra]}
     taxonomy_load(document=bigger)
-    assert synset_get(wnid="n99999999").depth == 1
+    assert Synset.objects.get(wnid="n99999999").depth == 1
 
     counts = taxonomy_load(document=committed_document)
     assert counts["synsets_detached"] == 1
-    assert synset_get(wnid="n99999999").class_count == 0
+    assert Synset.objects.get(wnid="n99999999").class_count == 0
     assert not Hypernymy.objects.filter(child__wnid="n99999999").exists()
     assert not SynsetClosure.objects.filter(descendant__wnid="n99999999").exists()
     assert SynsetClosure.objects.count() == loaded["closure_rows"]
