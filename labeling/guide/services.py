@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -264,6 +265,11 @@ def distinction_note_save(
 
 # --- Freezing for an evaluation round -------------------------------------------------------
 
+FREEZE_NAME_MAX = 200  # the model's column
+# Unicode categories of control (Cc), format (Cf: bidi overrides, zero-width) and surrogate (Cs)
+# characters.
+_INVISIBLE = {"Cc", "Cf", "Cs"}
+
 
 @transaction.atomic
 def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") -> GuideFreeze:
@@ -272,6 +278,14 @@ def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") ->
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A freeze needs a name (e.g. the evaluation round's)."})
+    if any(unicodedata.category(char) in _INVISIBLE for char in name):
+        # A tab, a newline, a bidi override (U+202E): the name is shown in pages, the admin,
+        # messages and logs, where these hide or forge text.
+        raise ValidationError(
+            {"name": "The name must be one line of visible text: no control characters."}
+        )
+    if len(name) > FREEZE_NAME_MAX:
+        raise ValidationError({"name": f"The name is longer than {FREEZE_NAME_MAX} characters."})
     _guide_lock(exclusive=True)
     active = guide_active_freeze()
     if active is not None:
