@@ -7,11 +7,13 @@ import io
 import logging
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from PIL import Image as PILImage
@@ -506,3 +508,24 @@ def images_create_bulk(*, source: ImageSource, images: list[NewImage]) -> list[I
         if new.thumbnail is None:
             _schedule_image_thumbnail(image.pk)
     return rows
+
+
+def stored_files_delete(*, names: Iterable[str]) -> int:
+    """Delete these files from storage (those already gone count as deleted); how many were."""
+    deleted = 0
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s from storage", name, exc_info=True)
+            continue
+        deleted += 1
+    return deleted
+
+
+def stored_files_delete_on_commit(*, names: Iterable[str]) -> None:
+    """Delete the files of a deleted row once its deletion commits (not before: a rollback
+    brings the row back, and it must find its files)."""
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(lambda: stored_files_delete(names=names), robust=True)
