@@ -12,6 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from labeling.audit.models import AuditAction
+from labeling.audit.services import audit_record
 from labeling.guide.documents import (
     FORMATS,
     GuideImportError,
@@ -295,9 +297,16 @@ def guide_freeze(*, name: str, by: AbstractBaseUser | None, reason: str = "") ->
         # A savepoint, so the caller's transaction survives the database refusing a second
         # active freeze (the unique index is what guarantees one, whatever races happen).
         with transaction.atomic():
-            return GuideFreeze.objects.create(
+            freeze = GuideFreeze.objects.create(
                 name=name, reason=reason.strip(), created_by=by, snapshot=snapshot
             )
+            audit_record(
+                actor=by,
+                action=AuditAction.GUIDE_FROZEN,
+                target=freeze,
+                details={"reason": freeze.reason},
+            )
+            return freeze
     except IntegrityError:
         active = guide_active_freeze()
         if active is None:
@@ -314,6 +323,7 @@ def guide_release(*, freeze: GuideFreeze, by: AbstractBaseUser | None) -> GuideF
     freeze.released_at = timezone.now()
     freeze.released_by = by
     freeze.save(update_fields=["released_at", "released_by"])
+    audit_record(actor=by, action=AuditAction.GUIDE_RELEASED, target=freeze)
     return freeze
 
 
