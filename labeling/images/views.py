@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
@@ -96,14 +98,22 @@ def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponse
     not_modified = get_conditional_response(request, etag=headers["ETag"])
     if not_modified is not None:
         return _with_headers(not_modified, headers)
+    suffix = PurePosixPath(field.name).suffix.lower()
+    content_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
+    if settings.FILES_X_ACCEL_REDIRECT_PREFIX:
+        # The web server sends the bytes from its internal location; the header never reaches
+        # the client (and the location is `internal`: no request of a client can name it).
+        response = HttpResponse(content_type=content_type)
+        response.headers["X-Accel-Redirect"] = quote(
+            f"{settings.FILES_X_ACCEL_REDIRECT_PREFIX}{field.name}"
+        )
+        response.headers["Content-Disposition"] = "inline"
+        return _with_headers(response, headers)
     try:
         handle = default_storage.open(field.name, "rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
-    suffix = PurePosixPath(field.name).suffix.lower()
-    response = FileResponse(
-        handle, content_type=CONTENT_TYPES.get(suffix, "application/octet-stream")
-    )
+    response = FileResponse(handle, content_type=content_type)
     _with_headers(response, headers)
     # FileResponse would add `filename="<stored name>"`; the stored name is nobody's business.
     response.headers["Content-Disposition"] = "inline"
