@@ -14,14 +14,15 @@ import random
 import re
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, QuerySet
 from django.utils import timezone
 
@@ -411,6 +412,24 @@ def _clamp(seconds: float, window: timedelta) -> timedelta:
     return min(timedelta(seconds=max(0.0, seconds)), window)
 
 
+def _replayed_after_a_race(submit: Callable[..., AnswerOutcome]) -> Callable[..., AnswerOutcome]:
+    """Two requests with one Idempotency-Key at once (a double click, a retry while the first is
+    in flight): the second waits for the assignment's lock, but on PostgreSQL its statement's
+    snapshot predates the first's commit, so it misses that key and its log insert hits the
+    unique (labeler, key) index. Once more, it sees the first and is replayed; anything else
+    fails again the same way and is raised."""
+
+    @wraps(submit)
+    def submitting(**kwargs: Any) -> AnswerOutcome:
+        try:
+            return submit(**kwargs)
+        except IntegrityError:
+            return submit(**kwargs)
+
+    return submitting
+
+
+@_replayed_after_a_race
 def answer_submit(
     *,
     assignment: Assignment,
