@@ -184,6 +184,13 @@ def test_a_malformed_models_file_is_an_error(images, tmp_path):
     assert ModelPrediction.objects.count() == 0
 
 
+def test_a_models_file_nested_too_deeply_is_an_error_not_a_traceback(images, tmp_path):
+    models = tmp_path / "models.json"
+    models.write_text("{" + '"a":{' * 100_000)
+    _, error = run_failing(str(csv_file(tmp_path / "p.csv", GOOD_ROWS)), models=str(models))
+    assert "cannot read the models file (JSON nested too deeply to read)" in error
+
+
 # --- re-runs and dry runs ------------------------------------------------------------------
 
 
