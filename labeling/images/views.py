@@ -103,12 +103,12 @@ def _serve(request: HttpRequest, field: FieldFile, *, etag: str) -> HttpResponse
     if settings.FILES_X_ACCEL_REDIRECT_PREFIX:
         # The web server sends the bytes from its internal location; the header never reaches
         # the client (and the location is `internal`: no request of a client can name it).
-        response = HttpResponse(content_type=content_type)
-        response.headers["X-Accel-Redirect"] = quote(
+        handed = HttpResponse(content_type=content_type)
+        handed.headers["X-Accel-Redirect"] = quote(
             f"{settings.FILES_X_ACCEL_REDIRECT_PREFIX}{field.name}"
         )
-        response.headers["Content-Disposition"] = "inline"
-        return _with_headers(response, headers)
+        handed.headers["Content-Disposition"] = "inline"
+        return _with_headers(handed, headers)
     try:
         handle = default_storage.open(field.name, "rb")
     except FileNotFoundError:
