@@ -7,6 +7,9 @@ Used only with DEBUG off; with DEBUG on Django shows its own debug pages.
 
 from __future__ import annotations
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -45,9 +48,23 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+DATABASE_DOWN = "The database is not answering; nothing was saved. Try again in a minute."
+RETRY_AFTER_SECONDS = 30
+
+
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception: a lost database is no bug of ours but an
+    # outage, so 503 (with Retry-After) says "come back", where 500 would say "broken".
+    unavailable = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
+    status = 503 if unavailable else 500
     if _is_api(request):
-        return JsonResponse({"detail": "A server error occurred."}, status=500)
-    # Without the request: its context processors may need the database that just failed.
-    return HttpResponse(loader.get_template("500.html").render(), status=500)
+        detail = DATABASE_DOWN if unavailable else "A server error occurred."
+        response: HttpResponse = JsonResponse({"detail": detail}, status=status)
+    else:
+        # Without the request: its context processors may need the database that just failed.
+        template = "503.html" if unavailable else "500.html"
+        response = HttpResponse(loader.get_template(template).render(), status=status)
+    if unavailable:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

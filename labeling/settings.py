@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "labeling.predictions",
     "labeling.review",
     "labeling.rounds",
+    "labeling.audit",
     "api",
     "frontend",
 ]
@@ -158,6 +159,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Images larger than this many pixels are rejected as decompression bombs (Pillow's default is 89M).
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 89_478_485)
 THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 256)
+# Set (e.g. "/protected-files/") when a web server in front serves MEDIA_ROOT at this internal
+# location: the file views then answer with X-Accel-Redirect, after their permission check, and
+# the bytes never pass through Python. Empty: the views stream the files themselves.
+FILES_X_ACCEL_REDIRECT_PREFIX = os.environ.get("FILES_X_ACCEL_REDIRECT_PREFIX", "").strip()
+if FILES_X_ACCEL_REDIRECT_PREFIX and not (
+    FILES_X_ACCEL_REDIRECT_PREFIX.startswith("/") and FILES_X_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ConfigError(
+        "FILES_X_ACCEL_REDIRECT_PREFIX must start and end with / (e.g. /protected-files/)"
+    )
 REFERENCE_IMAGES_PER_CLASS = env_int("REFERENCE_IMAGES_PER_CLASS", 100)
 
 # nltk looks here (after its own data path) for WordNet prepared from Debian's packages.
@@ -197,6 +208,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

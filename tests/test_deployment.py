@@ -242,6 +242,83 @@ def test_migrations_run_before_the_web_server_starts(services):
         assert "manage.py migrate" in " ".join(command_words(web))
 
 
+# --- nginx in front: static files, checked files by X-Accel-Redirect, the rest to gunicorn -------
+
+
+def nginx_config(services: dict) -> tuple[str, dict[str, str]]:
+    """The text of the config nginx's service mounts, and its location blocks by path."""
+    mounts = volume_mounts(services["nginx"])
+    source = mounts["/etc/nginx/conf.d/default.conf"]
+    text = (ROOT / source).read_text()
+    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    locations = dict(re.findall(r"location\s+(\S+)\s*\{([^}]*)\}", code))
+    return code, locations
+
+
+def directive(block: str, name: str) -> list[str]:
+    found = re.findall(rf"^\s*{name}\b([^;]*);", block, re.MULTILINE)
+    return [value.strip() for value in found]
+
+
+def test_nginx_publishes_the_port_and_gunicorn_is_reached_only_through_it(services):
+    assert "ports" not in services["web"]
+    assert any(str(port).endswith(":8080") for port in services["nginx"]["ports"])
+    code, locations = nginx_config(services)
+    assert re.search(r"upstream\s+(\w+)\s*\{\s*server\s+web:8000;", code)
+    assert directive(locations["/"], "proxy_pass") == ["http://labeling_app"]
+    assert depends_on(services["nginx"]).get("web") == "service_healthy"
+
+
+def test_the_app_hands_files_to_an_internal_location_over_the_media_volume(services):
+    prefix = environment(services["web"])["FILES_X_ACCEL_REDIRECT_PREFIX"]
+    assert prefix == environment(services["worker"])["FILES_X_ACCEL_REDIRECT_PREFIX"]
+    _, locations = nginx_config(services)
+    files = locations[prefix]
+    # `internal`: a client asking for /protected-files/… directly gets a 404 from nginx.
+    assert directive(files, "internal") == [""]
+    (alias,) = directive(files, "alias")
+    nginx_mounts = volume_mounts(services["nginx"])
+    media_root = environment(services["web"])["MEDIA_ROOT"]
+    assert nginx_mounts[alias.rstrip("/")] == volume_mounts(services["web"])[media_root]
+    assert any(v.endswith(f":{alias.rstrip('/')}:ro") for v in services["nginx"]["volumes"])
+    # The app's ETag (a random token for annotators), not nginx's own.
+    assert directive(files, "etag") == ["off"]
+    assert "ETag $upstream_http_etag always" in directive(files, "add_header")
+
+
+def test_no_other_location_serves_the_media_volume(services):
+    code, locations = nginx_config(services)
+    prefix = environment(services["web"])["FILES_X_ACCEL_REDIRECT_PREFIX"]
+    media = [path for path, block in locations.items() if "/data/media" in block]
+    assert media == [prefix]
+    assert code.count("/data/media") == 1
+
+
+def test_nginx_serves_the_static_files_the_static_service_copies(services):
+    _, locations = nginx_config(services)
+    (alias,) = directive(locations["/static/"], "alias")
+    static = services["static"]
+    volume = volume_mounts(services["nginx"])[alias.rstrip("/")]
+    target = next(t for t, v in volume_mounts(static).items() if v == volume)
+    command = " ".join(command_words(static))
+    assert f"{environment(static)['STATIC_ROOT']}/." in command and target in command
+    assert depends_on(services["nginx"]).get("static") == "service_completed_successfully"
+
+
+def test_nginx_reads_the_apps_files_as_the_apps_group_and_forwards_the_client(services):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    useradd = re.search(r"useradd .*--uid (\d+) --user-group", dockerfile)
+    assert useradd, "the Dockerfile makes no user with a fixed uid"
+    uid = useradd.group(1)
+    assert services["nginx"]["user"].split(":")[1] == uid  # the group useradd made
+    _, locations = nginx_config(services)
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in directive(
+        locations["/"], "proxy_set_header"
+    )
+    trusted = interpolate(environment(services["web"])["TRUSTED_PROXY_COUNT"])
+    assert int(trusted) >= 1, "nginx is a proxy: the app must count it"
+
+
 def test_every_variable_compose_sets_for_the_app_is_one_the_settings_read(services):
     read = settings_environment_names()
     for name, service in services_running_the_app(services).items():

@@ -3,10 +3,13 @@ under /api/ answers JSON."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.db import OperationalError
 from django.test import Client, RequestFactory
 
-from labeling.errors import server_error
+from labeling.errors import DATABASE_DOWN, server_error
 from tests.helpers import login
 
 
@@ -76,6 +79,70 @@ def test_a_server_error_is_a_page_or_json_by_path(db):
     assert_app_layout(page.content.decode())
     api = server_error(RequestFactory().get("/api/classes/"))
     assert api.status_code == 500 and api["Content-Type"] == "application/json"
+
+
+def test_a_lost_database_is_a_503_page_or_json_with_retry_after(db):
+    try:
+        raise OperationalError("could not connect to server: Connection refused")
+    except OperationalError:
+        page = server_error(RequestFactory().get("/classes/"))
+        api = server_error(RequestFactory().get("/api/classes/"))
+    assert page.status_code == 503 and page["Retry-After"] == "30"
+    content = page.content.decode()
+    assert_app_layout(content)
+    assert "temporarily unavailable" in content and "The database is not answering" in content
+    assert api.status_code == 503 and api["Retry-After"] == "30"
+    assert json.loads(api.content) == {"detail": DATABASE_DOWN}
+
+
+DOWN_SCRIPT = """
+import json
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+# DEBUG is off, as deployed; static files as in a checkout (no collectstatic manifest here).
+override_settings(
+    STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+).enable()
+client = Client(raise_request_exception=False)
+client.cookies["sessionid"] = "a" * 32  # a logged-in browser: the session needs the database
+page = client.get("/")
+api = Client(raise_request_exception=False).get(
+    "/api/rounds/", HTTP_AUTHORIZATION="Token " + "b" * 40
+)
+health = Client().get("/healthz")
+print(json.dumps({
+    "page": [page.status_code, page.get("Retry-After"), page.content.decode()],
+    "api": [api.status_code, api.get("Content-Type"), api.content.decode()],
+    "health": [health.status_code, health.json()],
+}))
+"""
+
+
+def test_with_the_database_down_pages_api_and_healthz_answer_503_clearly():
+    # A separate process with a database on a closed port: this one keeps its working database
+    # (and the machine's PostgreSQL is never stopped).
+    from tests.test_config import run_manage
+
+    result = run_manage(
+        "shell",
+        "-c",
+        DOWN_SCRIPT,
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing_here",
+        DEBUG="0",
+        SECRET_KEY="x" * 60,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    status, retry_after, content = answers["page"]
+    assert (status, retry_after) == (503, "30")
+    assert "The database is not answering" in content and "Traceback" not in content
+    status, content_type, body = answers["api"]
+    assert status == 503 and content_type == "application/json"
+    assert json.loads(body) == {"detail": DATABASE_DOWN}
+    status, health = answers["health"]
+    assert status == 503 and health["database"].startswith("error:")
 
 
 def test_an_expired_form_gets_the_layout_and_says_what_to_do(annotator):

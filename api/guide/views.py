@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from api.exceptions import bad_request
 from api.guide import serializers as s
+from api.parsers import JSONParser
 from api.schema import NO_SUCH_PAGE, ErrorSerializer, error_responses
 from labeling.accounts.permissions import HasAnyRole, IsStudyAdminOrReadOnly
 from labeling.accounts.roles import Role, signed_in, user_roles

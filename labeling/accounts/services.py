@@ -12,6 +12,8 @@ from rest_framework.authtoken.models import Token
 
 from labeling.accounts.authentication import token_is_expired
 from labeling.accounts.roles import Role
+from labeling.audit.models import AuditAction
+from labeling.audit.services import audit_record
 
 # Apps whose records study admins manage in full in the Django admin.
 STUDY_DATA_APPS = (
@@ -33,6 +35,7 @@ ADMIN_ACCOUNT_PERMISSIONS = (
     ("auth", "view_user"),
     ("accounts", "view_apitoken"),
     ("accounts", "delete_apitoken"),
+    ("audit", "view_auditentry"),  # the audit log: read, never written by hand
 )
 
 
@@ -134,6 +137,8 @@ def user_save(
     groups = None if groups is None else list(groups)
     permissions = None if permissions is None else list(permissions)
     user_change_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    roles_before = _roles_of(user) if user.pk is not None else set()
+    superuser_before = User.objects.filter(pk=user.pk, is_superuser=True).exists()
     if not _is_superuser(actor):
         if groups is not None:
             names = {group.name for group in groups}
@@ -147,7 +152,29 @@ def user_save(
         user.groups.set(groups)
     if permissions is not None:
         user.user_permissions.set(permissions)
+    _audit_roles(actor=actor, user=user, before=roles_before, superuser_before=superuser_before)
     return user
+
+
+def _roles_of(user: User) -> set[str]:
+    return set(user.groups.filter(name__in=_role_group_names()).values_list("name", flat=True))
+
+
+def _audit_roles(
+    *, actor: User | None, user: User, before: set[str], superuser_before: bool
+) -> None:
+    """An audit entry if the user's roles or superuser status changed."""
+    after = _roles_of(user)
+    if after == before and user.is_superuser == superuser_before:
+        return
+    details: dict[str, object] = {
+        "added": sorted(after - before),
+        "removed": sorted(before - after),
+        "roles": sorted(after),
+    }
+    if user.is_superuser != superuser_before:
+        details["superuser"] = user.is_superuser
+    audit_record(actor=actor, action=AuditAction.ROLES_CHANGED, target=user, details=details)
 
 
 @transaction.atomic
@@ -163,6 +190,7 @@ def user_create_or_update(
     """Create the user, or reset an existing one to exactly these roles and this password."""
     groups = roles_ensure()
     user, _ = User.objects.get_or_create(username=username)
+    roles_before, superuser_before = _roles_of(user), user.is_superuser
     user.email = email
     user.first_name = first_name
     user.last_name = last_name
@@ -171,6 +199,7 @@ def user_create_or_update(
     user.set_password(password)
     user.save()
     user.groups.set([groups[role] for role in roles])
+    _audit_roles(actor=None, user=user, before=roles_before, superuser_before=superuser_before)
     return user
 
 

@@ -124,6 +124,8 @@ def document_parse(*, content: str | bytes, fmt: str) -> dict:
             raise GuideImportError(
                 [f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"]
             ) from None
+        except RecursionError:
+            raise GuideImportError(["not readable JSON: nested too deeply"]) from None
         if not isinstance(document, dict):
             raise GuideImportError(["the JSON document must be an object with entries and notes"])
         return document

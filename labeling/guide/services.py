@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -11,6 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from labeling.audit.models import AuditAction
+from labeling.audit.services import audit_record
 from labeling.guide.documents import (
     FORMATS,
     GuideImportError,
@@ -264,6 +267,11 @@ def distinction_note_save(
 
 # --- Freezing for an evaluation round -------------------------------------------------------
 
+FREEZE_NAME_MAX = 200  # the model's column
+# Unicode categories of control (Cc), format (Cf: bidi overrides, zero-width) and surrogate (Cs)
+# characters.
+_INVISIBLE = {"Cc", "Cf", "Cs"}
+
 
 @transaction.atomic
 def guide_freeze(*, name: str, by: User | None, reason: str = "") -> GuideFreeze:
@@ -272,6 +280,14 @@ def guide_freeze(*, name: str, by: User | None, reason: str = "") -> GuideFreeze
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A freeze needs a name (e.g. the evaluation round's)."})
+    if any(unicodedata.category(char) in _INVISIBLE for char in name):
+        # A tab, a newline, a bidi override (U+202E): the name is shown in pages, the admin,
+        # messages and logs, where these hide or forge text.
+        raise ValidationError(
+            {"name": "The name must be one line of visible text: no control characters."}
+        )
+    if len(name) > FREEZE_NAME_MAX:
+        raise ValidationError({"name": f"The name is longer than {FREEZE_NAME_MAX} characters."})
     _guide_lock(exclusive=True)
     active = guide_active_freeze()
     if active is not None:
@@ -281,9 +297,16 @@ def guide_freeze(*, name: str, by: User | None, reason: str = "") -> GuideFreeze
         # A savepoint, so the caller's transaction survives the database refusing a second
         # active freeze (the unique index is what guarantees one, whatever races happen).
         with transaction.atomic():
-            return GuideFreeze.objects.create(
+            freeze = GuideFreeze.objects.create(
                 name=name, reason=reason.strip(), created_by=by, snapshot=snapshot
             )
+            audit_record(
+                actor=by,
+                action=AuditAction.GUIDE_FROZEN,
+                target=freeze,
+                details={"reason": freeze.reason},
+            )
+            return freeze
     except IntegrityError:
         active = guide_active_freeze()
         if active is None:
@@ -300,6 +323,7 @@ def guide_release(*, freeze: GuideFreeze, by: User | None) -> GuideFreeze:
     freeze.released_at = timezone.now()
     freeze.released_by = by
     freeze.save(update_fields=["released_at", "released_by"])
+    audit_record(actor=by, action=AuditAction.GUIDE_RELEASED, target=freeze)
     return freeze
 
 

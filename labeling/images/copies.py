@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from functools import partial
 
 from django.conf import settings
@@ -38,7 +39,11 @@ def annotator_copy_render(*, data: bytes, thumbnail_size: int | None = None) -> 
     converted to sRGB if the file had an ICC profile, transparency flattened onto white, and no
     metadata of any kind."""
     size = thumbnail_size or settings.THUMBNAIL_SIZE
-    with PILImage.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as im:
+    # Pillow's warnings about the file (a broken EXIF block) were reported when it was stored.
+    with (
+        warnings.catch_warnings(action="ignore"),
+        PILImage.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as im,
+    ):
         icc_profile = im.info.get("icc_profile")
         upright = ImageOps.exif_transpose(im)
         rgb = _in_srgb(upright, icc_profile) if icc_profile else None

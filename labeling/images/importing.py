@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import os
 import random
 import re
+import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ from labeling.images.services import (
 )
 from labeling.importing.batch import Progress, StoredFiles, chunked, no_progress, write_batch
 from labeling.importing.parallel import make_pool, pool_map
-from labeling.importing.report import ImportReport, unknown_wnid
+from labeling.importing.report import ImportReport, echo, shorten, unknown_wnid
 from labeling.taxonomy.models import Synset
 
 logger = logging.getLogger(__name__)
@@ -52,12 +54,39 @@ class Inspected:
     reason: str = ""
 
 
+class NotARegularFile(OSError):
+    """The path is a device, a FIFO, a socket or a folder: never read it."""
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file; NotARegularFile (an OSError) for anything else.
+
+    Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
+    descriptor (a device such as /dev/zero never ends), so the check and the read see one file.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile("not a regular file: a device, FIFO or socket is never read")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def _read_problem(exc: OSError) -> str:
+    if isinstance(exc, NotARegularFile):
+        return str(exc)
+    return f"cannot read the file ({exc.strerror or exc})"
+
+
 def inspect_path(path: Path) -> Inspected:
     """Read and decode one file (runs in a pool worker)."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as exc:
-        return Inspected(None, f"cannot read the file ({exc.strerror or exc})")
+        return Inspected(None, _read_problem(exc))
     try:
         return Inspected(image_inspect(data=data))
     except ImageRejected as exc:
@@ -67,7 +96,7 @@ def inspect_path(path: Path) -> Inspected:
 def thumbnail_for_path(path: Path) -> tuple[bytes, int, int] | None:
     """Render one thumbnail (runs in a pool worker); None if it fails, the task retries later."""
     try:
-        return thumbnail_render(data=path.read_bytes())
+        return thumbnail_render(data=read_regular_file(path))
     except Exception:
         logger.exception("thumbnail of %s failed; the thumbnail task will make it later", path)
         return None
@@ -87,13 +116,29 @@ class ImageItem:
     line: int | None = None
 
 
-def _visible(entries: Iterable[Path]) -> list[Path]:
-    return sorted(entry for entry in entries if not entry.name.startswith("."))
+def _visible(folder: Path, *, root: Path, report: ImportReport) -> list[Path]:
+    """The folder's entries but hidden ones; a link that leads outside `root` is rejected (an
+    import reads the folder it is given, not whatever a link in it points to)."""
+    inside = root.resolve()
+    entries = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.resolve().is_relative_to(inside):
+            report.reject(
+                _relative(entry, root),
+                None,
+                "a link that leads outside the folder: only files inside it are imported",
+            )
+            continue
+        entries.append(entry)
+    return entries
 
 
-def _files_in(folder: Path) -> list[Path]:
-    # Anything that is not a folder counts as a file, so a broken link is reported, not ignored.
-    return [entry for entry in _visible(folder.iterdir()) if not entry.is_dir()]
+def _files_in(folder: Path, *, root: Path, report: ImportReport) -> list[Path]:
+    # Anything that is not a folder counts as a file, so a broken link is reported, not ignored
+    # (and a device or FIFO is refused when it is read).
+    return [entry for entry in _visible(folder, root=root, report=report) if not entry.is_dir()]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -108,13 +153,13 @@ def scan_labeled_folders(
 ) -> list[ImageItem]:
     """The `<wnid>/<file>` layout (ImageNet train, or val sorted into class folders)."""
     items: list[ImageItem] = []
-    for entry in _visible(root.iterdir()):
+    for entry in _visible(root, root=root, report=report):
         rel = _relative(entry, root)
         if not entry.is_dir():
             report.reject(rel, None, "not inside a <wnid>/ folder (a flat folder needs --labels)")
             continue
         synset = classes.get(entry.name)
-        files = _files_in(entry)
+        files = _files_in(entry, root=root, report=report)
         for path in files:
             if synset is None:
                 report.reject(_relative(path, root), None, unknown_wnid(entry.name))
@@ -148,13 +193,17 @@ def read_labels_csv(
                 if line == 1 and [cell.lower() for cell in cells] == ["file", "wnid"]:
                     continue
                 if len(cells) != 2 or not cells[0]:
-                    report.reject(where, line, f"expected 2 columns file,wnid; got {row!r}")
+                    report.reject(
+                        where, line, f"expected 2 columns file,wnid; got {echo(row, 160)}"
+                    )
                     if cells and cells[0]:
                         lines.setdefault(cells[0], line)
                     continue
                 name, wnid = cells
                 if name in lines:
-                    report.reject(where, line, f"{name} is listed twice (also line {lines[name]})")
+                    report.reject(
+                        where, line, f"{shorten(name)} is listed twice (also line {lines[name]})"
+                    )
                     labels.pop(name, None)
                     continue
                 lines[name] = line
@@ -176,7 +225,7 @@ def scan_flat_folder(
     items = []
     found: set[str] = set()
     csv_resolved = labels_csv.resolve()
-    for path in _files_in(root):
+    for path in _files_in(root, root=root, report=report):
         if path.resolve() == csv_resolved:
             continue
         found.add(path.name)
@@ -186,7 +235,7 @@ def scan_flat_folder(
         elif path.name not in listed:
             report.reject(path.name, None, f"has no label in {labels_csv.name}")
     for name, (_, line) in labels.items():
-        if name not in found:
+        if name not in found and not os.path.lexists(root / name):  # else reported above
             report.reject(labels_csv, line, f"{name}: no such file in {root}")
     return items
 
@@ -197,14 +246,14 @@ def scan_imagenetv2_folder(
     """ImageNetV2's release layout `<class index>/<sha1>.jpeg`; the id is the file's stem."""
     by_index = {synset.class_index: synset for synset in classes.values()}
     items: list[ImageItem] = []
-    for entry in _visible(root.iterdir()):
+    for entry in _visible(root, root=root, report=report):
         rel = _relative(entry, root)
         if not entry.is_dir():
             report.reject(rel, None, "not inside a <class index>/ folder")
             continue
         index = int(entry.name) if entry.name.isdigit() else None
         synset = by_index.get(index) if index is not None else None
-        for path in _files_in(entry):
+        for path in _files_in(entry, root=root, report=report):
             rel = _relative(path, root)
             if synset is None:
                 report.reject(
@@ -233,7 +282,7 @@ def scan_reference_folders(
     files, and a larger `per_class` picks a superset of a smaller one.
     """
     items: list[ImageItem] = []
-    for entry in _visible(root.iterdir()):
+    for entry in _visible(root, root=root, report=report):
         rel = _relative(entry, root)
         if not entry.is_dir():
             report.reject(rel, None, "not inside a <wnid>/ folder")
@@ -243,7 +292,7 @@ def scan_reference_folders(
             # One line per folder: a train folder holds ~1300 files.
             report.reject(rel, None, unknown_wnid(entry.name))
             continue
-        files = _files_in(entry)
+        files = _files_in(entry, root=root, report=report)
         random.Random(f"{seed}:{synset.wnid}").shuffle(files)
         items.extend(
             ImageItem(path, path.name, synset, _relative(path, root)) for path in files[:per_class]
@@ -284,6 +333,8 @@ def _decode_all(
             if result.info is None:
                 report.reject(item.where, item.line, result.reason)
             else:
+                for note in result.info.notes:
+                    report.note(item.where, item.line, note)
                 decoded.append(_Checked(item, result.info))
     finally:
         if pool is not None:
@@ -397,9 +448,9 @@ def _new_image(
 ) -> NewImage | None:
     item = checked.item
     try:
-        data = item.path.read_bytes()
+        data = read_regular_file(item.path)
     except OSError as exc:
-        report.reject(item.where, item.line, f"cannot read the file ({exc.strerror or exc})")
+        report.reject(item.where, item.line, _read_problem(exc))
         return None
     if hashlib.sha256(data).hexdigest() != checked.info.sha256:
         report.reject(item.where, item.line, "the file changed since it was checked")
@@ -548,7 +599,9 @@ def _create_reference(checked: _Checked, *, report: ImportReport) -> ReferenceIm
     item = checked.item
     try:
         return reference_image_create(
-            synset=item.synset, original_name=item.original_name, data=item.path.read_bytes()
+            synset=item.synset,
+            original_name=item.original_name,
+            data=read_regular_file(item.path),
         )
     except DuplicateReference as exc:
         report.skip_duplicate(item.where, None, str(exc))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.files.storage import default_storage
+from django.db import models
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
-from labeling.images.models import Image, ReferenceImage
+from labeling.images.models import AnnotatorCopy, Image, ReferenceImage
 from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
@@ -123,3 +128,46 @@ def image_name_index() -> dict[str, int]:
 
 def _is_sha1(name: str) -> bool:
     return len(name) == 40 and all(char in "0123456789abcdefABCDEF" for char in name)
+
+
+# The folders of default storage whose files belong to rows of this app, and the file fields of
+# those rows.
+STORED_FOLDERS = ("images", "thumbs", "references", "copies")
+_FILE_FIELDS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (Image, ("file", "thumbnail")),
+    (ReferenceImage, ("file", "thumbnail")),
+    (AnnotatorCopy, ("file", "thumbnail")),
+)
+
+
+def stored_files_referenced() -> set[str]:
+    """Every storage name a row refers to (images, thumbnails, references, annotator copies)."""
+    names: set[str] = set()
+    for model, fields in _FILE_FIELDS:
+        for row in model._default_manager.values_list(*fields).iterator(chunk_size=10_000):
+            names.update(name for name in row if name)
+    return names
+
+
+def stored_files_unreferenced(*, older_than: timedelta) -> list[str]:
+    """Files in the app's storage folders that no row refers to, last written at least
+    `older_than` ago (an import stores its files before its transaction commits the rows: a
+    younger file may be one of those), sorted."""
+    referenced = stored_files_referenced()
+    cutoff = timezone.now() - older_than
+    found = []
+    for folder in STORED_FOLDERS:
+        for name in _walk(folder):
+            if name not in referenced and default_storage.get_modified_time(name) <= cutoff:
+                found.append(name)
+    return sorted(found)
+
+
+def _walk(folder: str) -> Iterator[str]:
+    if not default_storage.exists(folder):
+        return
+    folders, files = default_storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _walk(f"{folder}/{sub}")

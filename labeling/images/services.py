@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from PIL import Image as PILImage
@@ -93,6 +96,7 @@ class ImageInfo:
     height: int
     format: str  # Pillow's name: "JPEG", "PNG", …
     sha256: str
+    notes: tuple[str, ...] = ()  # what Pillow warned about a readable file (a broken EXIF block)
 
     @property
     def suffix(self) -> str:
@@ -108,7 +112,10 @@ def image_inspect(*, data: bytes) -> ImageInfo:
         raise ImageRejected("The file is empty.")
     max_pixels = settings.IMAGE_MAX_PIXELS
     width = height = 0
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        # Pillow's other warnings (a broken EXIF block: "Truncated File Read", …) are recorded
+        # and returned as notes rather than printed on stderr in the middle of an import.
+        warnings.simplefilter("always")
         # Pillow warns between its MAX_IMAGE_PIXELS and twice that, and only raises beyond: a bomb
         # must be an error. (Our own limit governs; if it is set above Pillow's, the warning is
         # moot and Pillow's error at twice its limit is the ceiling.)
@@ -128,9 +135,7 @@ def image_inspect(*, data: bytes) -> ImageInfo:
         except ImageRejected:
             raise
         except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
-            raise ImageRejected(
-                f"The image is too large to decode safely (a possible decompression bomb): {exc}"
-            ) from None
+            raise ImageRejected(_bomb(exc, max_pixels)) from None
         except UnidentifiedImageError:
             raise ImageRejected(
                 f"The file is not an image in a supported format ({', '.join(ALLOWED_FORMATS)})."
@@ -140,6 +145,7 @@ def image_inspect(*, data: bytes) -> ImageInfo:
             raise ImageRejected(
                 f"The image is damaged or incomplete and cannot be read ({exc})."
             ) from None
+    notes = tuple(dict.fromkeys(f"Pillow: {warning.message}" for warning in caught))
     if width <= 0 or height <= 0:
         raise ImageRejected("The image has no pixels.")
     if orientation in _SWAPPING_ORIENTATIONS:
@@ -149,6 +155,23 @@ def image_inspect(*, data: bytes) -> ImageInfo:
         height=height,
         format=image_format,
         sha256=hashlib.sha256(data).hexdigest(),
+        notes=notes,
+    )
+
+
+_PILLOW_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
+def _bomb(exc: Exception, max_pixels: int) -> str:
+    """The message for Pillow's bomb error or warning, quoting our limit, not Pillow's (unless
+    ours is above Pillow's hard ceiling, twice its MAX_IMAGE_PIXELS, which then refused it)."""
+    if PILImage.MAX_IMAGE_PIXELS and isinstance(exc, PILImage.DecompressionBombError):
+        max_pixels = min(max_pixels, 2 * PILImage.MAX_IMAGE_PIXELS)
+    found = _PILLOW_PIXELS.search(str(exc))
+    size = f"{int(found.group(1)):,} pixels, " if found else ""
+    return (
+        f"The image is too large to decode safely (a possible decompression bomb): {size}more "
+        f"than the {max_pixels:,} allowed (IMAGE_MAX_PIXELS)."
     )
 
 
@@ -255,7 +278,12 @@ def _schedule_reference_thumbnail(reference_id: int) -> None:
 def thumbnail_render(*, data: bytes, size: int | None = None) -> tuple[bytes, int, int]:
     """A JPEG thumbnail of `data` that fits in a size-by-size square, upright, in RGB."""
     size = size or settings.THUMBNAIL_SIZE
-    with PILImage.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as im:
+    # The bytes were inspected when stored, which reported Pillow's warnings (a broken EXIF
+    # block) as notes: they must not reach stderr again from here.
+    with (
+        warnings.catch_warnings(action="ignore"),
+        PILImage.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as im,
+    ):
         if im.format == "JPEG":
             im.draft("RGB", (size * 2, size * 2))  # decode at a reduced scale: much faster
         upright = ImageOps.exif_transpose(im)
@@ -483,3 +511,24 @@ def images_create_bulk(*, source: ImageSource, images: list[NewImage]) -> list[I
         if new.thumbnail is None:
             _schedule_image_thumbnail(image.pk)
     return rows
+
+
+def stored_files_delete(*, names: Iterable[str]) -> int:
+    """Delete these files from storage (those already gone count as deleted); how many were."""
+    deleted = 0
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s from storage", name, exc_info=True)
+            continue
+        deleted += 1
+    return deleted
+
+
+def stored_files_delete_on_commit(*, names: Iterable[str]) -> None:
+    """Delete the files of a deleted row once its deletion commits (not before: a rollback
+    brings the row back, and it must find its files)."""
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(lambda: stored_files_delete(names=names), robust=True)

@@ -80,6 +80,10 @@ class ImportCommand(BaseCommand):
             hidden = report.rejected_count - len(report.rejected)
             if hidden:
                 self.stdout.write(f"  … and {hidden:,} more")
+        if report.notes:
+            self.stdout.write(f"notes ({len(report.notes):,}):")
+            for problem in report.notes:
+                self.stdout.write(f"  {problem}")
         if report.duplicates and self.verbosity >= 2:
             self.stdout.write(f"skipped as duplicate ({report.skipped_duplicate:,}):")
             for problem in report.duplicates:

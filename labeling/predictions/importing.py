@@ -23,8 +23,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +38,14 @@ from psycopg2 import errors as psycopg2_errors
 from labeling.images.selectors import image_name_index
 from labeling.importing.batch import Progress, no_progress
 from labeling.importing.postgres import postgres_bulk_load
-from labeling.importing.report import MAX_LISTED, BatchRejected, ImportReport, unknown_wnid
+from labeling.importing.report import (
+    MAX_LISTED,
+    BatchRejected,
+    ImportReport,
+    echo,
+    json_parse,
+    unknown_wnid,
+)
 from labeling.predictions.models import ClassifierModel, ModelPrediction
 from labeling.predictions.services import classifier_model_get_or_create
 from labeling.taxonomy.selectors import classes_by_wnid
@@ -126,15 +133,15 @@ class _Rows:
         score_value = _score(score)
         problem = None
         if image_id is None:
-            problem = f"unknown image {image!r}" if image else "no image name"
+            problem = f"unknown image {echo(image)}" if image else "no image name"
         elif synset_id is None:
             problem = unknown_wnid(wnid)
         elif not model or len(model) > MAX_MODEL_NAME:
             problem = "no model name" if not model else "model name longer than 200 characters"
         elif rank_value is None:
-            problem = f"rank must be a whole number from 1 to {MAX_RANK}, got {rank!r}"
+            problem = f"rank must be a whole number from 1 to {MAX_RANK}, got {echo(rank)}"
         elif score_value is False:
-            problem = f"score must be a finite number, got {score!r}"
+            problem = f"score must be a finite number, got {echo(score)}"
         elif model_id is None:
             return _NewModel(model)
         else:
@@ -160,6 +167,9 @@ def _rank(value: object) -> int | None:
     return rank if 1 <= rank <= MAX_RANK else None
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _score(value: object) -> float | str | bool | None:
     """The score; None when absent, False when malformed."""
     if value is None or value == "":
@@ -173,8 +183,9 @@ def _score(value: object) -> float | str | bool | None:
     if not math.isfinite(score):
         return False
     if type(value) is str:
-        # Python reads "1_000" and non-ASCII digits as numbers, SQL does not.
-        return value if value.isascii() and "_" not in value else False
+        # The text goes into COPY as it is: only a plain decimal number may, nothing Python reads
+        # as a number besides ("1_000", non-ASCII digits, "0.5\t" whose tab would add a field).
+        return value if _DECIMAL.fullmatch(value) else False
     return score
 
 
@@ -196,7 +207,7 @@ def _csv_items(handle: IO[str], rows: _Rows) -> Items:
     if missing:
         raise PredictionFileError(
             f"{rows.where}:1: the header must name the columns image, model, wnid (and optionally "
-            f"rank, score); missing {', '.join(missing)}; got {header!r}"
+            f"rank, score); missing {', '.join(missing)}; got {echo(header, 160)}"
         )
     image_at, model_at, wnid_at = (names.index(column) for column in REQUIRED)
     rank_at = names.index("rank") if "rank" in names else None
@@ -217,7 +228,7 @@ def _csv_items(handle: IO[str], rows: _Rows) -> Items:
                         rows.report.reject(
                             rows.where,
                             start,
-                            f"expected {width} fields as in the header, got {_cut(repr(row))}",
+                            f"expected {width} fields as in the header, got {echo(row, 160)}",
                         )
                     continue
                 image_id = images.get(row[image_at])
@@ -256,10 +267,6 @@ def _csv_items(handle: IO[str], rows: _Rows) -> Items:
         yield chunk
 
 
-def _cut(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
-
-
 def _jsonl_items(handle: IO[str], rows: _Rows) -> Items:
     """Chunks of checked rows of a JSON Lines file (and _NewModel signals)."""
     chunk: list[StagedRow] = []
@@ -267,7 +274,7 @@ def _jsonl_items(handle: IO[str], rows: _Rows) -> Items:
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
+            record = json_parse(text)
         except ValueError as exc:
             rows.report.reject(rows.where, line, f"malformed JSON line ({exc})")
             continue

@@ -26,7 +26,14 @@ from django.db import transaction
 from labeling.images.models import Image
 from labeling.images.selectors import image_resolve_names
 from labeling.images.services import images_mark_problematic
-from labeling.importing.report import BatchRejected, ImportReport, unknown_wnid
+from labeling.importing.report import (
+    BatchRejected,
+    ImportReport,
+    echo,
+    json_parse,
+    shorten,
+    unknown_wnid,
+)
 from labeling.review.models import ImageLabel, LabelState
 from labeling.review.services import image_labels_replace
 from labeling.taxonomy.selectors import classes_by_wnid
@@ -84,9 +91,12 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
     except (OSError, UnicodeDecodeError) as exc:
         raise AnnotationFileError(f"{where}: cannot read the file ({exc})") from None
     try:
-        document = json.loads(text)
+        document = json_parse(text)
     except json.JSONDecodeError as exc:
         report.reject(where, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+        return Annotations()
+    except ValueError as exc:
+        report.reject(where, None, f"not readable JSON: {exc}")
         return Annotations()
     lines = _Lines(text)
     entries, problematic_names = _unwrap(document, where, report)
@@ -95,7 +105,9 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
     for name, repeated_line in lines.repeated:
         if name in entries:
             report.reject(
-                where, repeated_line, f"{name} is listed twice (also line {lines.of(name)})"
+                where,
+                repeated_line,
+                f"{shorten(name)} is listed twice (also line {lines.of(name)})",
             )
 
     classes = {wnid: synset.pk for wnid, synset in classes_by_wnid().items()}
@@ -106,7 +118,7 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
         line = lines.of(name)
         image_id = image_ids.get(name)
         if image_id is None:
-            report.reject(where, line, f"unknown image {name!r}")
+            report.reject(where, line, f"unknown image {echo(name)}")
             continue
         labels = _check_entry(entries[name], classes, where, line, report, name)
         if labels is not None:
@@ -115,7 +127,7 @@ def annotations_read(*, path: Path, report: ImportReport) -> Annotations:
         image_id = image_ids.get(name)
         if image_id is None:
             line = lines.of_string(name, after="problematic")
-            report.reject(where, line, f"unknown problematic image {name!r}")
+            report.reject(where, line, f"unknown problematic image {echo(name)}")
         else:
             annotations.problematic.append(image_id)
     return annotations
@@ -148,16 +160,15 @@ def _check_entry(
     report: ImportReport,
     name: str,
 ) -> dict[int, str] | None:
+    name = shorten(name)
     if not isinstance(entry, dict):
         report.reject(where, line, f"{name}: expected an object of correct/wrong/unclear lists")
         return None
     unknown_keys = sorted(set(entry) - set(STATES))
     if unknown_keys:
-        report.reject(
-            where,
-            line,
-            f"{name}: unknown key(s) {', '.join(unknown_keys)}; use {', '.join(STATES)}",
-        )
+        shown = ", ".join(shorten(key) for key in unknown_keys[:5])
+        more = f" and {len(unknown_keys) - 5:,} more" if len(unknown_keys) > 5 else ""
+        report.reject(where, line, f"{name}: unknown key(s) {shown}{more}; use {', '.join(STATES)}")
         return None
     labels: dict[int, str] = {}
     states_of: dict[str, str] = {}

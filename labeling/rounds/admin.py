@@ -231,7 +231,7 @@ class RoundAdmin(admin.ModelAdmin):
         done = 0
         for round in queryset:
             try:
-                service(round=round)
+                service(round=round, by=request.user)
                 done += 1
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)

@@ -14,18 +14,21 @@ import random
 import re
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Model, QuerySet
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
+from labeling.audit.models import AuditAction
+from labeling.audit.services import audit_record
 from labeling.images.copies import annotator_copies_schedule
 from labeling.images.models import Image
 from labeling.rounds.events import events_clean, events_timing
@@ -123,6 +126,12 @@ def round_create(
         labelers = list(labelers)
         if labelers:
             round_assign(round=round, users=labelers)
+        audit_record(
+            actor=created_by,
+            action=AuditAction.ROUND_CREATED,
+            target=round,
+            details={"kind": kind, "images": len(image_ids), "labelers": len(labelers)},
+        )
     return round
 
 
@@ -233,7 +242,9 @@ def _locked(round: Round) -> Round:
     return Round.objects.select_for_update().get(pk=round.pk)
 
 
-def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
+def _round_move(
+    *, round: Round, to: RoundState, now: datetime | None, by: User | None = None
+) -> Round:
     """Move the round along draft → open → closed; moving it where it is changes nothing."""
     source, stamp, refusal = _TRANSITIONS[to]
     with transaction.atomic():
@@ -247,17 +258,24 @@ def _round_move(*, round: Round, to: RoundState, now: datetime | None) -> Round:
         locked.state = to
         setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
         locked.save(update_fields=["state", stamp])
+        audit_record(actor=by, action=_AUDIT_ACTIONS[to], target=locked, details={"from": source})
     return locked
 
 
-def round_open(*, round: Round, now: datetime | None = None) -> Round:
-    """Draft → open: labelers can start."""
-    return _round_move(round=round, to=RoundState.OPEN, now=now)
+_AUDIT_ACTIONS = {
+    RoundState.OPEN: AuditAction.ROUND_OPENED,
+    RoundState.CLOSED: AuditAction.ROUND_CLOSED,
+}
 
 
-def round_close(*, round: Round, now: datetime | None = None) -> Round:
-    """Open → closed: no more answers; annotators no longer see its images."""
-    return _round_move(round=round, to=RoundState.CLOSED, now=now)
+def round_open(*, round: Round, now: datetime | None = None, by: User | None = None) -> Round:
+    """Draft → open: labelers can start. `by` is who did it, for the audit log."""
+    return _round_move(round=round, to=RoundState.OPEN, now=now, by=by)
+
+
+def round_close(*, round: Round, now: datetime | None = None, by: User | None = None) -> Round:
+    """Open → closed: no more answers; annotators no longer see its images. `by`: as above."""
+    return _round_move(round=round, to=RoundState.CLOSED, now=now, by=by)
 
 
 def labelers_check(users: Iterable[User]) -> list[str]:
@@ -390,6 +408,24 @@ def _clamp(seconds: float, window: timedelta) -> timedelta:
     return min(timedelta(seconds=max(0.0, seconds)), window)
 
 
+def _replayed_after_a_race(submit: Callable[..., AnswerOutcome]) -> Callable[..., AnswerOutcome]:
+    """Two requests with one Idempotency-Key at once (a double click, a retry while the first is
+    in flight): the second waits for the assignment's lock, but on PostgreSQL its statement's
+    snapshot predates the first's commit, so it misses that key and its log insert hits the
+    unique (labeler, key) index. Once more, it sees the first and is replayed; anything else
+    fails again the same way and is raised."""
+
+    @wraps(submit)
+    def submitting(**kwargs: Any) -> AnswerOutcome:
+        try:
+            return submit(**kwargs)
+        except IntegrityError:
+            return submit(**kwargs)
+
+    return submitting
+
+
+@_replayed_after_a_race
 def answer_submit(
     *,
     assignment: Assignment,

@@ -16,6 +16,7 @@ from labeling.guide.services import (
     guide_import,
     guide_release,
 )
+from tests.helpers import api_client_for
 from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +116,23 @@ def test_a_freeze_needs_a_name_and_is_released_once(study_admin):
     guide_release(freeze=freeze, by=study_admin)
     with pytest.raises(ValidationError, match="already released"):
         guide_release(freeze=freeze, by=study_admin)
+
+
+@pytest.mark.parametrize(
+    "name", ["Round\t1", "Round 1\nReleased", "Round \x1b[31m1", "Round \u202e1 dnuoR", "x" * 201]
+)
+def test_a_freeze_name_with_control_characters_or_too_long_is_refused(name, study_admin):
+    with pytest.raises(ValidationError) as caught:
+        guide_freeze(name=name, by=study_admin)
+    assert "name" in caught.value.message_dict
+    assert not GuideFreeze.objects.exists()
+
+
+def test_an_api_freeze_with_a_control_character_in_its_name_is_a_400(study_admin):
+    client = api_client_for(study_admin)
+    response = client.post("/api/guide/freeze/", {"name": "Round\u00071"}, format="json")
+    assert response.status_code == 400 and "control characters" in str(response.json())
+    assert not GuideFreeze.objects.exists()
 
 
 def test_an_import_is_refused_while_frozen(classes, study_admin):

@@ -418,3 +418,10 @@ def test_the_import_command_exits_non_zero_on_a_rejected_file(tmp_path, capsys):
         execute_from_command_line(["manage.py", "import_guide", str(path)])
     assert exited.value.code == 1
     assert "must start with the heading" in capsys.readouterr().err
+
+
+def test_a_json_guide_nested_too_deeply_is_an_import_error_not_a_crash():
+    from labeling.guide.documents import GuideImportError, document_parse
+
+    with pytest.raises(GuideImportError, match="nested too deeply"):
+        document_parse(content="[" * 100_000, fmt="json")

@@ -122,3 +122,14 @@ def probe_picture(secret: str, *, width: int = 320, height: int = 240) -> bytes:
     out = io.BytesIO()
     im.save(out, format="JPEG", exif=exif.tobytes(), comment=f"COM {secret}".encode(), xmp=xmp)
     return out.getvalue() + f"TRAILING {secret}".encode()
+
+
+def picture_with_broken_exif(width: int = 64, height: int = 48, *, seed: int = 0) -> bytes:
+    """A JPEG that decodes fine but whose EXIF block is cut short: Pillow warns when reading it."""
+    exif = PILImage.Exif()
+    exif[0x010E] = "a description long enough to be cut " * 4
+    block = exif.tobytes()
+    im = PILImage.open(io.BytesIO(picture(width, height, seed=seed)))
+    out = io.BytesIO()
+    im.save(out, format="JPEG", exif=block[: len(block) - 30])
+    return out.getvalue()

@@ -17,9 +17,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from labeling.images.importing import NotARegularFile, read_regular_file
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from tests.helpers import stored_name
-from tests.images.factories import picture
+from tests.images.factories import picture, picture_with_broken_exif
 from tests.taxonomy.factories import make_class
 
 pytestmark = pytest.mark.django_db
@@ -486,3 +487,75 @@ def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(tmp_path):
         stderr=log,
     )  # fmt: skip
     assert log.getvalue() == ""
+
+
+# --- only regular files inside the folder are read -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("link to /dev/zero", "a link that leads outside the folder"),
+        ("fifo", "not a regular file: a device, FIFO or socket is never read"),
+        ("link outside the folder", "a link that leads outside the folder"),
+    ],
+)
+def test_only_regular_files_inside_the_folder_are_read(case, expected, tmp_path):
+    folder, labels = flat_val_folder(tmp_path)
+    os.remove(folder / val_name(1))
+    if case == "link to /dev/zero":
+        os.symlink("/dev/zero", folder / val_name(1))
+    elif case == "fifo":
+        os.mkfifo(folder / val_name(1))  # reading it would wait for a writer forever
+    else:
+        outside = write(tmp_path / "elsewhere" / "secret.JPEG", picture(64, 48, seed=1))
+        os.symlink(outside, folder / val_name(1))
+
+    output = run(
+        "import_images", str(folder), source="imagenet-val", labels=str(labels), skip_bad=True
+    )
+
+    assert f"  {val_name(1)}: {expected}" in output, output
+    assert "1 rejected" in output  # not also "no such file" from the labels
+    assert set(Image.objects.values_list("original_name", flat=True)) == {val_name(2), val_name(3)}
+
+
+def test_a_device_is_never_read():
+    with pytest.raises(NotARegularFile):
+        read_regular_file(Path("/dev/zero"))  # would otherwise read until memory runs out
+
+
+def test_a_class_folder_linked_from_outside_is_not_followed(tmp_path):
+    folder = wnid_folders(tmp_path)
+    elsewhere = tmp_path / "elsewhere" / LAPTOP
+    write(elsewhere / "x.JPEG", picture(64, 48, seed=55))
+    os.symlink(elsewhere, folder / LAPTOP)
+
+    output, _ = run_failing("import_images", str(folder), source="imagenet-val")
+
+    assert f"  {LAPTOP}: a link that leads outside the folder" in output
+    assert Image.objects.count() == 0
+
+
+def test_a_link_inside_the_folder_to_a_file_inside_it_is_imported(tmp_path):
+    folder, labels = flat_val_folder(tmp_path, count=2)
+    os.rename(folder / val_name(2), folder / ".kept.jpg")  # hidden: not itself imported
+    os.symlink(folder / ".kept.jpg", folder / val_name(2))
+
+    output = run("import_images", str(folder), source="imagenet-val", labels=str(labels))
+
+    assert "2 imported" in output and "0 rejected" in output
+
+
+# --- Pillow's warnings are notes, not stderr --------------------------------------------------
+
+
+def test_a_broken_exif_block_is_a_note_and_nothing_reaches_stderr(tmp_path, capfd):
+    folder, labels = flat_val_folder(tmp_path)
+    write(folder / val_name(1), picture_with_broken_exif(seed=1))
+
+    output = run("import_images", str(folder), source="imagenet-val", labels=str(labels))
+
+    assert "3 imported" in output
+    assert f"notes (1):\n  {val_name(1)}: Pillow: " in output, output
+    assert capfd.readouterr().err == ""

@@ -29,7 +29,13 @@ from labeling.images.services import (
     reference_thumbnail_create,
 )
 from tests.helpers import stored_name
-from tests.images.factories import make_image, picture, v2_source, val_source
+from tests.images.factories import (
+    make_image,
+    picture,
+    picture_with_broken_exif,
+    v2_source,
+    val_source,
+)
 from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +101,24 @@ def test_pillows_decompression_bomb_warning_is_an_error_not_a_warning(settings, 
     settings.IMAGE_MAX_PIXELS = 100 * 100
     with pytest.raises(ImageRejected, match="too large"):
         image_inspect(data=picture(150, 100, format="PNG"))
+
+
+def test_the_bomb_message_quotes_the_configured_limit_not_pillows(settings, monkeypatch):
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100 * 100)
+    settings.IMAGE_MAX_PIXELS = 5_000
+    with pytest.raises(ImageRejected) as warned:
+        image_inspect(data=picture(150, 100, format="PNG"))  # Pillow warns: above its 10,000
+    with pytest.raises(ImageRejected) as refused:
+        image_inspect(data=picture(300, 300, format="PNG"))  # Pillow refuses: above its 20,000
+    for caught in (warned, refused):
+        assert "5,000" in caught.value.reason and "IMAGE_MAX_PIXELS" in caught.value.reason
+        assert "10000" not in caught.value.reason and "20000" not in caught.value.reason
+
+
+def test_broken_exif_is_described_in_notes_not_printed(capfd):
+    info = image_inspect(data=picture_with_broken_exif())
+    assert info.notes and info.notes[0].startswith("Pillow: ")
+    assert capfd.readouterr().err == ""
 
 
 def test_pillows_decompression_bomb_error_is_an_upload_error(settings, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["annotator", "study_admin", "researcher"]
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-IMG = {"Accept": "image/avif,image/webp,image/*,*/*;q=0.8"}
+IMG: dict[str, Any] = {"Accept": "image/avif,image/webp,image/*,*/*;q=0.8"}
 
 
 def body(response) -> bytes:
@@ -278,3 +279,62 @@ def test_nothing_in_the_url_or_headers_reveals_the_class_source_or_file_name(stu
         for secret in secrets:
             assert secret.lower() not in url.lower()
             assert secret.lower() not in headers, secret
+
+
+# --- Served by the web server (X-Accel-Redirect) ------------------------------------------------
+
+PREFIX = "/protected-files/"
+
+
+@pytest.fixture
+def through_nginx(settings):
+    settings.FILES_X_ACCEL_REDIRECT_PREFIX = PREFIX
+
+
+def test_with_a_prefix_the_view_hands_the_file_to_the_web_server(through_nginx, image, study_admin):
+    response = login(study_admin).get(f"/files/images/{image.public_id}/", **IMG)
+
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"{PREFIX}{image.file.name}"
+    assert response.content == b""  # not a byte through Python
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["ETag"] == f'"{image.sha256}"'
+    assert response["Content-Disposition"] == "inline"
+
+
+def test_with_a_prefix_an_annotator_is_still_refused_an_image_not_in_their_round(
+    through_nginx, image, annotator
+):
+    client = login(annotator)
+    for url in (f"/files/images/{image.public_id}/", f"/files/images/{image.public_id}/thumb/"):
+        response = client.get(url, **IMG)
+        assert response.status_code == 403
+        assert "X-Accel-Redirect" not in response
+
+
+def test_with_a_prefix_an_annotator_is_handed_the_copy_never_the_file(
+    through_nginx, image, annotator
+):
+    make_round([image], [annotator])
+    client = login(annotator)
+
+    full = client.get(f"/files/images/{image.public_id}/", **IMG)
+    thumb = client.get(f"/files/images/{image.public_id}/thumb/", **IMG)
+
+    copy = image.annotator_copy
+    assert full["X-Accel-Redirect"] == f"{PREFIX}{copy.file.name}"
+    assert thumb["X-Accel-Redirect"] == f"{PREFIX}{copy.thumbnail.name}"
+    assert full["ETag"] == f'"{copy.token}"' and image.sha256 not in str(full.headers)
+
+
+def test_with_a_prefix_a_cached_file_is_a_304_without_a_redirect(through_nginx, image, researcher):
+    client = login(researcher)
+    response = client.get(
+        f"/files/images/{image.public_id}/", HTTP_IF_NONE_MATCH=f'"{image.sha256}"', **IMG
+    )
+    assert response.status_code == 304 and "X-Accel-Redirect" not in response
+
+
+def test_with_a_prefix_reference_files_are_handed_over_too(through_nginx, reference, annotator):
+    response = login(annotator).get(f"/files/references/{reference.pk}/", **IMG)
+    assert response["X-Accel-Redirect"] == f"{PREFIX}{reference.file.name}"

@@ -184,6 +184,13 @@ def test_a_malformed_models_file_is_an_error(images, tmp_path):
     assert ModelPrediction.objects.count() == 0
 
 
+def test_a_models_file_nested_too_deeply_is_an_error_not_a_traceback(images, tmp_path):
+    models = tmp_path / "models.json"
+    models.write_text("{" + '"a":{' * 100_000)
+    _, error = run_failing(str(csv_file(tmp_path / "p.csv", GOOD_ROWS)), models=str(models))
+    assert "cannot read the models file (JSON nested too deeply to read)" in error
+
+
 # --- re-runs and dry runs ------------------------------------------------------------------
 
 
@@ -403,3 +410,52 @@ def test_a_bulk_load_with_a_row_given_twice_keeps_one(images, tmp_path, small_bu
     output = run(str(path))
     assert "8 imported, 1 skipped as duplicate, 0 rejected" in output
     assert len(stored()) == 8
+
+
+# --- hostile input: bounded, and nothing raw reaches COPY ---------------------------------------
+
+
+def jsonl_file(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_deeply_nested_json_is_a_problem_of_its_line_not_a_traceback(images, tmp_path):
+    good = json.dumps({"image": val_name(1), "model": "m", "wnid": NORFOLK})
+    path = jsonl_file(tmp_path / "p.jsonl", [good, "[" * 100_000, "{" + '"a":{' * 100_000])
+
+    output, _ = run_failing(str(path))
+
+    assert f"  {path}:2: malformed JSON line (JSON nested too deeply to read)" in output
+    assert f"  {path}:3: malformed JSON line (JSON nested too deeply to read)" in output
+
+
+def test_a_huge_value_is_echoed_cut_short(images, tmp_path):
+    huge = "x" * 10_000_000
+    record = {"image": huge, "model": "m", "wnid": NORFOLK}
+    path = jsonl_file(tmp_path / "p.jsonl", [json.dumps(record)])
+
+    output, _ = run_failing(str(path))
+
+    assert f"  {path}:1: unknown image 'xxxx" in output
+    assert "(10,000,000 characters)" in output
+    assert len(output) < 1_000
+
+
+@pytest.mark.parametrize("score", ["0.5\t", "0.5\n1\t2", " 0.5", "0x10", "1_0", "٣"])
+def test_a_score_that_is_not_a_plain_decimal_is_rejected_before_copy(score, images, tmp_path):
+    record = {"image": val_name(1), "model": "m", "wnid": NORFOLK, "score": score}
+    path = jsonl_file(tmp_path / "p.jsonl", [json.dumps(record)])
+
+    output, _ = run_failing(str(path))
+
+    assert f"  {path}:1: score must be a finite number" in output
+    assert ModelPrediction.objects.count() == 0
+
+
+def test_blanks_around_a_csv_score_are_trimmed_not_copied(images, tmp_path):
+    path = csv_file(tmp_path / "p.csv", [f'{val_name(1)},m,{NORFOLK},1,"0.5\t"'])
+
+    assert "1 imported" in run(str(path))
+
+    assert list(ModelPrediction.objects.values_list("score", flat=True)) == [0.5]

@@ -292,3 +292,31 @@ def test_a_file_that_is_not_an_object_is_rejected(few_images, tmp_path):
 def test_a_missing_file_is_an_error(few_images, tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         run("import_annotations", str(tmp_path / "missing.json"))
+
+
+def test_deeply_nested_json_is_reported_not_a_traceback(few_images, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000)
+    assert f"  {path}: not readable JSON: JSON nested too deeply to read" in run_failing(str(path))
+
+    path.write_text(f'{{"{VAL}": {{"correct": ' + "[" * 100_000)
+    assert f"  {path}: not readable JSON: JSON nested too deeply to read" in run_failing(str(path))
+
+
+def test_a_huge_unknown_key_is_echoed_cut_short(few_images, tmp_path):
+    huge = "k" * 10_000_000
+    path = write_json(tmp_path / "huge.json", {VAL: {"correct": [TENCH], huge: []}})
+
+    output = run_failing(str(path))
+
+    assert f"{VAL}: unknown key(s) kkkk" in output and "(10,000,000 characters)" in output
+    assert len(output) < 1_000
+
+
+def test_an_image_name_with_a_newline_is_quoted_so_it_cannot_forge_a_report_line(
+    few_images, tmp_path
+):
+    path = write_json(tmp_path / "nl.json", {"x\n  fake.json:1: fine": {"maybe": []}})
+    output = run_failing(str(path))
+    assert "unknown image 'x\\n  fake.json:1: fine'" in output
+    assert "\n  fake.json" not in output

@@ -471,3 +471,38 @@ def test_the_schema_lists_every_error_response_of_the_rounds_api(study_admin):
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     get = paths["/api/rounds/{round_id}/answers/"]["get"]
     assert {"labeler", "cursor", "page_size"} <= {p["name"] for p in get["parameters"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_answer_sent_twice_at_once_is_stored_once(annotator, evaluation):
+    """A double click, or a retry while the first request is still in flight: two requests with
+    one Idempotency-Key race on two connections; one answer is stored, both get its body."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing races")
+    import threading
+
+    from django.db import connections
+
+    item = next_item(api_client_for(annotator), evaluation)["item"]
+    start = threading.Barrier(2)
+    responses = []
+
+    def send() -> None:
+        client = api_client_for(annotator)
+        start.wait()
+        try:
+            responses.append(post_answer(client, evaluation, item, key="double-click"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(response.status_code for response in responses) == [200, 201]
+    assert responses[0].json() == responses[1].json()
+    assert Answer.objects.count() == 1 and InteractionLog.objects.count() == 1

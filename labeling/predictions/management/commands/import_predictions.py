@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
 from labeling.importing.commands import BATCH_HELP, ImportCommand
+from labeling.importing.report import json_parse
 from labeling.predictions.importing import PredictionFileError, predictions_import
 
 
@@ -48,7 +48,7 @@ class Command(ImportCommand):
 
 def _read_models(path: Path) -> dict[str, dict]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_parse(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CommandError(f"{path}: cannot read the models file ({exc})") from None
     if not isinstance(data, dict) or not all(
