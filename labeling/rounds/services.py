@@ -554,6 +554,10 @@ def answer_submit(
             events=clean_events,
         )
         _schedule_timing(log.pk)
+        if assignment.round.kind == RoundKind.TRAINING:
+            from labeling.training.services import answer_stat_schedule  # training builds on rounds
+
+            answer_stat_schedule(answer_id=answer.pk)
         served = item_serve(assignment=assignment, now=now)
     answer.round_image = target
     status = "created" if log_kind == LogKind.ANSWER else "changed"
