@@ -137,4 +137,5 @@ class AnswerStatAdmin(ReadOnlyAdmin):
 @admin.register(ReviewComment)
 class ReviewCommentAdmin(ReadOnlyAdmin):
     list_display = ["round_image", "author", "created_at"]
+    list_filter = ["created_at"]
     search_fields = ["author__username", "text"]
