@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
+from labeling.guide.models import DistinctionNote
 from labeling.images.models import Image, ImageSource
 from labeling.review.models import ImageLabel, LabelState
 from labeling.rounds.models import RoundImage, RoundKind
@@ -110,6 +111,14 @@ def answer_feedback(*, image_id: int, chosen: str) -> Feedback:
     return Feedback(
         correct=right, correct_wnids=wnids, chosen=chosen, reference=chosen if right else wnids[0]
     )
+
+
+def notes_between(*, wnids: Sequence[str]) -> QuerySet[DistinctionNote]:
+    """The distinction notes that cover every one of these classes."""
+    notes = DistinctionNote.objects.all()
+    for wnid in wnids:
+        notes = notes.filter(synsets__wnid=wnid)
+    return notes.order_by("title", "id")
 
 
 # --- Learning statistics ----------------------------------------------------------------------

@@ -122,3 +122,24 @@ def probe_picture(secret: str, *, width: int = 320, height: int = 240) -> bytes:
     out = io.BytesIO()
     im.save(out, format="JPEG", exif=exif.tobytes(), comment=f"COM {secret}".encode(), xmp=xmp)
     return out.getvalue() + f"TRAILING {secret}".encode()
+
+
+def make_probe_pair(
+    *, label: Synset, name: str, second_label: Synset, second_name: str, seed: int = 77
+) -> tuple[Image, Image]:
+    """A probe image whose file hides its wnid, name and class (see probe_picture), stored
+    under a path naming them, and a plain second image: for the leak tests."""
+    probe = image_create(
+        source=val_source(),
+        original_name=name,
+        original_label=label,
+        data=probe_picture(f"{label.wnid} {name} {label.display_name}"),
+        file_name=f"{label.wnid}/{name}",
+    )
+    second = image_create(
+        source=val_source(),
+        original_name=second_name,
+        original_label=second_label,
+        data=picture(seed=seed),
+    )
+    return probe, second
