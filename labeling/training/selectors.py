@@ -12,13 +12,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
+from labeling.accounts.roles import Role, user_roles
 from labeling.guide.models import DistinctionNote
 from labeling.images.models import Image, ImageSource
 from labeling.review.models import ImageLabel, LabelState
-from labeling.rounds.models import RoundImage, RoundKind
+from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundKind, RoundState
 from labeling.scoring.stats import clopper_pearson
 from labeling.taxonomy.models import ClassGroup, Synset
-from labeling.training.models import AnswerStat, RequestState, TrainingRequest
+from labeling.training.models import AnswerStat, RequestState, ReviewComment, TrainingRequest
 
 # --- The training pool ------------------------------------------------------------------------
 
@@ -43,7 +44,8 @@ def _classes_of(*, under: Sequence[str], classes: Sequence[str]) -> tuple[set[st
         .filter(ancestor_rows__ancestor__wnid__in=[w for w in under if w in known])
         .values_list("wnid", flat=True)
     )
-    found |= {w for w in classes if known.get(w) is not None}
+    # A class named as a node stands for itself (the closure has it too, when the tree is loaded).
+    found |= {w for w in [*under, *classes] if known.get(w) is not None}
     return found, problems
 
 
@@ -289,6 +291,26 @@ def labelers_by_rounds() -> tuple[list[tuple[int, str]], list[LabelerRounds]]:
     return rounds, [LabelerRounds(user, cells) for user, cells in table.items()]
 
 
+def synsets_resolve(*, texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Wnids for what a labeler typed: each a wnid, or a class or node name matched exactly
+    (case aside). Returns the wnids and a problem for each text that names none or several."""
+    wnids: list[str] = []
+    problems: list[str] = []
+    for text in texts:
+        found = list(
+            Synset.objects.filter(
+                Q(wnid=text) | Q(name__iexact=text) | Q(display_name__iexact=text)
+            ).values_list("wnid", flat=True)[:5]
+        )
+        if len(found) == 1:
+            wnids.append(found[0])
+        elif found:
+            problems.append(f"{text!r} names several classes ({', '.join(found)}): give the wnid.")
+        else:
+            problems.append(f"No class or group named {text!r}.")
+    return wnids, problems
+
+
 # --- Requests ---------------------------------------------------------------------------------
 
 
@@ -298,3 +320,94 @@ def training_requests_open() -> QuerySet[TrainingRequest]:
 
 def training_requests_of(*, labeler: AbstractBaseUser) -> QuerySet[TrainingRequest]:
     return TrainingRequest.objects.filter(labeler=labeler).select_related("round")
+
+
+# --- Group review -----------------------------------------------------------------------------
+
+
+def review_allowed(*, user: AbstractBaseUser, round: Round) -> bool:
+    """May this user see the group review of a training round (every answer and the correct
+    classes)? Admins and researchers always; a labeler of the round once they have answered all
+    of it or it is closed, so nobody sees an answer before giving their own."""
+    if round.kind != RoundKind.TRAINING:
+        return False
+    roles = user_roles(user)
+    if roles & {Role.ADMIN, Role.RESEARCHER}:
+        return True
+    if Role.ANNOTATOR not in roles:
+        return False
+    answered = Assignment.objects.filter(round=round, user=user).values_list("answered", flat=True)
+    done = next(iter(answered), None)
+    return done is not None and (round.state == RoundState.CLOSED or done >= round.image_count)
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    username: str
+    wnid: str
+    name: str
+    correct: bool
+    notes: list[DistinctionNote]  # when wrong: the notes on this class and the first correct one
+    pair: str  # when wrong: "chosen,correct", for a new note about the two
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    item: RoundImage
+    correct: list[tuple[str, str]]  # (wnid, name)
+    answers: list[ReviewAnswer]
+    comments: list[ReviewComment]
+
+    @property
+    def someone_wrong(self) -> bool:
+        return any(not answer.correct for answer in self.answers)
+
+
+def round_review(*, round: Round, wrong_only: bool = False) -> list[ReviewItem]:
+    """Every image of a training round with each labeler's answer, the correct classes and the
+    discussion; with `wrong_only`, only the images someone got wrong. A fixed number of queries."""
+    items = list(
+        RoundImage.objects.filter(round=round).select_related("image").order_by("position")
+    )
+    correct = correct_classes(image_ids=[item.image_id for item in items])
+    answers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for item_id, username, wnid in (
+        Answer.objects.filter(round_image__round=round)
+        .order_by("labeler__username")
+        .values_list("round_image_id", "labeler__username", "synset_id")
+    ):
+        answers[item_id].append((username, wnid))
+    comments: dict[int, list[ReviewComment]] = defaultdict(list)
+    for comment in ReviewComment.objects.filter(round_image__round=round).select_related("author"):
+        comments[comment.round_image_id].append(comment)
+    wnids = {w for ws in correct.values() for w in ws} | {
+        w for rows in answers.values() for _, w in rows
+    }
+    names = dict(Synset.objects.filter(wnid__in=wnids).values_list("wnid", "display_name"))
+    notes_by_class: dict[str, set[int]] = defaultdict(set)
+    note_rows = DistinctionNote.objects.filter(synsets__wnid__in=wnids).distinct()
+    by_id = {note.pk: note for note in note_rows}
+    for note_id, wnid in DistinctionNote.synsets.through.objects.filter(
+        distinctionnote_id__in=by_id, synset__wnid__in=wnids
+    ).values_list("distinctionnote_id", "synset__wnid"):
+        notes_by_class[wnid].add(note_id)
+    review = []
+    for item in items:
+        right = correct[item.image_id]
+        given = [
+            ReviewAnswer(
+                user,
+                wnid,
+                names.get(wnid, wnid),
+                wnid in right,
+                []
+                if wnid in right
+                else [by_id[pk] for pk in sorted(notes_by_class[wnid] & notes_by_class[right[0]])],
+                f"{wnid},{right[0]}",
+            )
+            for user, wnid in answers[item.pk]
+        ]
+        entry = ReviewItem(item, [(w, names.get(w, w)) for w in right], given, comments[item.pk])
+        if entry.someone_wrong or not wrong_only:
+            review.append(entry)
+    return review

@@ -100,12 +100,18 @@ def test_computing_twice_changes_nothing_and_other_answers_are_left_alone(
 
 
 @pytest.mark.django_db
-def test_the_task_is_enqueued_when_the_answer_commits(
+def test_a_training_answer_enqueues_its_statistics_on_commit_and_an_evaluation_answer_not(
     practice, annotator, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = give(assignment_for(round_id=practice.pk, user=annotator), TENCH)
-    assert AnswerStat.objects.get().answer_id == answer.pk
+    # (The real worker computing it is the worker test below.)
+    with django_capture_on_commit_callbacks() as training:
+        give(assignment_for(round_id=practice.pk, user=annotator), TENCH)
+    evaluation = make_round(
+        make_images(["ILSVRC2012_val_00000798.JPEG"]).values(), [annotator], name="E"
+    )
+    with django_capture_on_commit_callbacks() as other:
+        give(assignment_for(round_id=evaluation.pk, user=annotator), TENCH)
+    assert (len(training), len(other)) == (2, 1)  # timing and statistics; timing only
 
 
 @pytest.mark.django_db

@@ -16,6 +16,32 @@
     body.replaceChildren(heading, list);
   }
 
+  // "Ask for practice on these two": sent in the background, the screen stays.
+  function askForPractice(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = form.querySelector("[role=status]");
+      var button = form.querySelector("button");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            status.textContent = response.ok ? "Asked: an admin will make you a round." : data.detail;
+            button.disabled = response.ok;
+          });
+        })
+        .catch(function () {
+          status.textContent = "Not sent: no connection.";
+          button.disabled = false;
+        });
+    });
+  }
+
   // options: url (the fragment), feedback (from the answer's response), image (the answered
   // image's URL), panelHtml(wnid, compact) → Promise of a class fragment, onNext().
   function showFeedback(options) {
@@ -37,6 +63,7 @@
       })
       .then(function (html) {
         body.innerHTML = html;
+        body.querySelectorAll("form[data-training-request]").forEach(askForPractice);
         body.querySelectorAll("[data-panel]").forEach(function (column) {
           options
             .panelHtml(column.dataset.panel, true)
