@@ -73,6 +73,13 @@
               column.querySelectorAll(".candidate-actions").forEach(function (actions) {
                 actions.remove();
               });
+              // Guide pages open beside the screen, never instead of it.
+              column.querySelectorAll("a[href]").forEach(function (link) {
+                if (!link.closest("[data-gallery]")) {
+                  link.target = "_blank";
+                  link.rel = "noopener";
+                }
+              });
             })
             .catch(function () {
               column.textContent = "This class did not load.";
