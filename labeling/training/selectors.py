@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -146,7 +147,7 @@ def _with_intervals(
 ) -> list[Accuracy]:
     if not rows:
         return []
-    low, high = clopper_pearson([r[2] for r in rows], [r[3] for r in rows])
+    low, high = clopper_pearson(np.array([r[2] for r in rows]), np.array([r[3] for r in rows]))
     return [
         Accuracy(key, label, right, total, float(lo), float(hi), (medians or {}).get(key))
         for (key, label, right, total), lo, hi in zip(rows, low, high, strict=True)
@@ -177,7 +178,7 @@ def accuracy_by_class(*, labeler: AbstractBaseUser) -> list[Accuracy]:
 
 
 def accuracy_by_group(*, labeler: AbstractBaseUser) -> list[Accuracy]:
-    labels = dict(ClassGroup.choices)
+    labels = {value: str(label) for value, label in ClassGroup.choices}
     return _with_intervals([(k, labels[k], r, t) for k, r, t in _counts(_stats(labeler), "group")])
 
 
@@ -276,7 +277,9 @@ def labelers_by_rounds() -> tuple[list[tuple[int, str]], list[LabelerRounds]]:
         seconds[(user, round_id)].append(active)
     table: dict[str, dict[int, Accuracy]] = defaultdict(dict)
     if counts:
-        low, high = clopper_pearson([c[2] for c in counts], [c[3] for c in counts])
+        low, high = clopper_pearson(
+            np.array([c[2] for c in counts]), np.array([c[3] for c in counts])
+        )
         for (user, round_id, right, total), lo, hi in zip(counts, low, high, strict=True):
             active = seconds.get((user, round_id))
             table[user][round_id] = Accuracy(

@@ -62,7 +62,7 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             self._refuse(error.messages)
-        names = ", ".join(user.username for user in labelers) or "none yet"
+        names = ", ".join(user.get_username() for user in labelers) or "none yet"
         self.stdout.write(
             f"Created training round {round.pk} {round.name!r}: {round.image_count} images drawn "
             f"with seed {round.seed}; labelers: {names}; {round.state}."
