@@ -8,6 +8,7 @@ import pytest
 from labeling.review.models import ImageLabel, LabelState
 from labeling.rounds.models import RoundKind
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.snapshot import taxonomy_snapshot
 from tests.helpers import api_client_for
 from tests.images.factories import make_images
 from tests.rounds.factories import make_round
@@ -84,3 +85,16 @@ def test_an_evaluation_round_never_carries_feedback(imagenet_classes, annotator)
         body = post_answer(client, evaluation, next_item(client, evaluation)["item"], wnid=wnid)
         assert body.status_code == 201 and "feedback" not in body.json()
         assert "correct" not in body.content.decode()
+
+
+def test_a_training_answer_with_its_feedback_runs_a_fixed_handful_of_queries(
+    practice, annotator, django_assert_max_num_queries
+):
+    # The evaluation answer's 12 at most (see tests/rounds/test_api.py), and the feedback's two:
+    # the image's correct labels and its original label.
+    taxonomy_snapshot()
+    client = api_client_for(annotator)
+    for wnid in (TENCH, GOLDFISH, TENCH):
+        item = next_item(client, practice)["item"]
+        with django_assert_max_num_queries(14):
+            assert post_answer(client, practice, item, wnid=wnid).status_code == 201
