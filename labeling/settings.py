@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "labeling.review",
     "labeling.rounds",
     "labeling.audit",
+    "labeling.training",
     "api",
     "frontend",
 ]
@@ -132,6 +133,11 @@ TIMING_SWEEP_SECONDS = env_int("TIMING_SWEEP_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "rounds-timing-sweep": {
         "task": "labeling.rounds.tasks.interaction_logs_sweep_task",
+        "schedule": float(TIMING_SWEEP_SECONDS),
+    },
+    # Its sibling for training answers' statistics (labeling.training), on the same beat.
+    "training-stats-sweep": {
+        "task": "labeling.training.tasks.answer_stats_sweep_task",
         "schedule": float(TIMING_SWEEP_SECONDS),
     },
 }

@@ -29,6 +29,7 @@ urlpatterns = [
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
     path("label/", include("labeling.rounds.urls")),
+    path("training/", include("labeling.training.urls")),
 ]
 
 handler403 = "labeling.errors.forbidden"

@@ -146,6 +146,16 @@ class AnswerRequestSerializer(serializers.Serializer):
     )
 
 
+class FeedbackSerializer(serializers.Serializer):
+    correct = serializers.BooleanField()
+    correct_wnids = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="the image's correct classes: its multi-label correct set, else its original "
+        "label",
+    )
+    chosen = serializers.CharField(help_text="the class this submission answered")
+
+
 class AnswerResponseSerializer(serializers.Serializer):
     item = serializers.CharField()
     wnid = serializers.CharField()
@@ -154,6 +164,9 @@ class AnswerResponseSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField()
     active_seconds = serializers.FloatField()
     next = NextItemSerializer()
+    feedback = FeedbackSerializer(
+        required=False, help_text="training rounds only: right or wrong, revealed at once"
+    )
 
 
 def answer_response_data(log, answer: Answer, next_data: dict) -> dict:

@@ -21,7 +21,7 @@ from api.schema import NO_SUCH_PAGE, error_responses
 from labeling.accounts.permissions import HasAnyRole
 from labeling.accounts.roles import Role, user_roles
 from labeling.rounds.events import MAX_EVENTS_BYTES
-from labeling.rounds.models import Assignment
+from labeling.rounds.models import Assignment, RoundKind
 from labeling.rounds.selectors import (
     answers_of_round,
     assignment_for,
@@ -30,6 +30,7 @@ from labeling.rounds.selectors import (
     rounds_for,
 )
 from labeling.rounds.services import RoundConflict, answer_submit, item_previous, item_serve
+from labeling.training.selectors import answer_feedback
 
 # The whole request may hold the largest allowed events plus the other fields.
 MAX_ANSWER_BODY = MAX_EVENTS_BYTES + 16 * 1024
@@ -169,5 +170,10 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
         data = s.answer_response_data(
             outcome.log, outcome.answer, s.next_item_data(outcome.next, request)
         )
+        if assignment.round.kind == RoundKind.TRAINING:
+            # Training reveals the answer at once; an evaluation round never does.
+            data["feedback"] = answer_feedback(
+                image_id=outcome.answer.round_image.image_id, chosen=outcome.log.synset_id
+            ).as_dict()
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return Response(data, status=code)

@@ -32,6 +32,7 @@ from labeling.rounds.services import (
     round_open,
     round_settings_update,
     round_unassign,
+    training_pool_check,
 )
 
 
@@ -77,6 +78,17 @@ class RoundForm(forms.ModelForm):
         if problems:
             raise forms.ValidationError(problems)
         return image_ids
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # A new round's images are checked against the training/evaluation pool here, so the
+        # form shows the service's refusal (an existing round's save reports it as a message).
+        if self.instance.pk is None and data.get("kind") and data.get("add_images"):
+            try:
+                training_pool_check(kind=data["kind"], image_ids=data["add_images"])
+            except ValidationError as error:
+                self.add_error("add_images", error)
+        return data
 
     def _post_clean(self):
         # The services check the round; the model's own validation would run before them.

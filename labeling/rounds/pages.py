@@ -17,6 +17,7 @@ from labeling.accounts.roles import Role, user_roles
 from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
+from labeling.rounds.models import RoundKind
 from labeling.rounds.selectors import assignment_for, assignment_progress
 from labeling.rounds.services import RoundConflict, item_serve
 from labeling.taxonomy.selectors import class_get_or_404
@@ -66,6 +67,8 @@ def label_screen(request: HttpRequest, round_id: int) -> HttpResponse:
             "login": reverse("login"),
         },
     }
+    if round.kind == RoundKind.TRAINING:
+        config["urls"]["feedback"] = reverse("training:feedback", args=[round.pk, "ITEM"])
     return render(
         request,
         "rounds/label.html",

@@ -156,6 +156,7 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
             raise ValidationError(
                 f"Images can only be added while the round is a draft ({round.name} is {state})."
             )
+        training_pool_check(kind=round.kind, image_ids=wanted)
         existing = list(
             RoundImage.objects.filter(round=round)
             .order_by("position")
@@ -188,6 +189,40 @@ def round_images_add(*, round: Round, image_ids: Sequence[int]) -> int:
         Round.objects.filter(pk=round.pk).update(image_count=round.image_count)
         annotator_copies_schedule(image_ids=new)
     return len(new)
+
+
+# Training and evaluation images are kept apart: a labeler who practised on an image with its
+# answer revealed would not be measured fairly on it.
+_POOL_OPPOSITE = {
+    RoundKind.TRAINING: RoundKind.EVALUATION,
+    RoundKind.EVALUATION: RoundKind.TRAINING,
+}
+
+
+def training_pool_check(*, kind: str, image_ids: Sequence[int]) -> None:
+    """Refuse images already used in a round of the opposite pool, naming them."""
+    opposite = _POOL_OPPOSITE.get(RoundKind(kind)) if kind in RoundKind.values else None
+    if opposite is None:
+        return
+    clashes = list(
+        RoundImage.objects.filter(image_id__in=image_ids, round__kind=opposite)
+        .order_by("image__original_name", "round_id")
+        .values_list("image__original_name", "round__name")
+    )
+    if not clashes:
+        return
+    by_image: dict[str, list[str]] = {}
+    for image_name, round_name in clashes:
+        by_image.setdefault(image_name, []).append(round_name)
+    listed = "; ".join(
+        f"{image_name} (in {', '.join(rounds)})"
+        for image_name, rounds in list(by_image.items())[:20]
+    )
+    more = f" and {len(by_image) - 20} more" if len(by_image) > 20 else ""
+    raise ValidationError(
+        f"Training and evaluation images are kept apart: {len(by_image)} image(s) are already "
+        f"in a {opposite} round, so they cannot be in a {kind} round: {listed}{more}."
+    )
 
 
 def round_settings_update(
@@ -556,6 +591,10 @@ def answer_submit(
             events=clean_events,
         )
         _schedule_timing(log.pk)
+        if assignment.round.kind == RoundKind.TRAINING:
+            from labeling.training.services import answer_stat_schedule  # training builds on rounds
+
+            answer_stat_schedule(answer_id=answer.pk)
         served = item_serve(assignment=assignment, now=now)
     answer.round_image = target
     status = "created" if log_kind == LogKind.ANSWER else "changed"

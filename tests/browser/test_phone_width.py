@@ -36,6 +36,8 @@ PAGES = {
     f"/guide/entries/{NORFOLK}/": 200,
     f"/guide/entries/{NORFOLK}/history/": 200,
     "/guide/freeze/": {"annotator": 403, "researcher": 403, "admin": 200},
+    "/training/me/": {"annotator": 200, "researcher": 403, "admin": 403},
+    "/training/overview/": {"annotator": 403, "researcher": 200, "admin": 200},
     "/nope/": 404,
 }
 ROLES = {"annotator": Role.ANNOTATOR, "researcher": Role.RESEARCHER, "admin": Role.ADMIN}

@@ -133,3 +133,24 @@ def picture_with_broken_exif(width: int = 64, height: int = 48, *, seed: int = 0
     out = io.BytesIO()
     im.save(out, format="JPEG", exif=block[: len(block) - 30])
     return out.getvalue()
+
+
+def make_probe_pair(
+    *, label: Synset, name: str, second_label: Synset, second_name: str, seed: int = 77
+) -> tuple[Image, Image]:
+    """A probe image whose file hides its wnid, name and class (see probe_picture), stored
+    under a path naming them, and a plain second image: for the leak tests."""
+    probe = image_create(
+        source=val_source(),
+        original_name=name,
+        original_label=label,
+        data=probe_picture(f"{label.wnid} {name} {label.display_name}"),
+        file_name=f"{label.wnid}/{name}",
+    )
+    second = image_create(
+        source=val_source(),
+        original_name=second_name,
+        original_label=second_label,
+        data=picture(seed=seed),
+    )
+    return probe, second

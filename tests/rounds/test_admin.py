@@ -135,3 +135,16 @@ def test_answers_logs_and_timings_are_read_only_in_the_admin(study_admin, evalua
     for model in ("answer", "interactionlog", "answertiming"):
         assert client.get(f"/admin/rounds/{model}/").status_code == 200
         assert client.get(f"/admin/rounds/{model}/add/").status_code == 403
+
+
+def test_the_admin_refuses_evaluation_images_for_a_training_round_on_the_form(
+    study_admin, evaluation
+):
+    response = login(study_admin).post(
+        "/admin/rounds/round/add/",
+        add_form(name="Practice", kind="training", add_images=VAL_NAMES[0]),
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Training and evaluation images are kept apart" in page and VAL_NAMES[0] in page
+    assert Round.objects.count() == 1

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from labeling.rounds.models import Assignment, Round, RoundImage, RoundKind, RoundState
+from labeling.rounds.services import round_create
 from tests.helpers import make_user
 from tests.images.factories import make_images
 
@@ -126,3 +127,11 @@ def test_a_labeler_must_be_an_annotator(tmp_path, stored):
     make_user("ada", "admin")
     with pytest.raises(CommandError):
         create(tmp_path, VAL[0], "--name", "X", "--labelers", "ada")
+
+
+def test_images_of_a_training_round_are_refused_for_an_evaluation_round(tmp_path, stored):
+    round_create(name="Practice", kind=RoundKind.TRAINING, image_ids=[stored[VAL[0]].pk])
+    with pytest.raises(CommandError) as refused:
+        create(tmp_path, f"{VAL[0]}\n{VAL[1]}\n", "--name", "Final")
+    assert VAL[0] in str(refused.value) and "Practice" in str(refused.value)
+    assert Round.objects.count() == 1

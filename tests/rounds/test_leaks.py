@@ -15,12 +15,11 @@ import pytest
 from django.http import FileResponse
 
 from labeling.images.models import Image
-from labeling.images.services import image_create
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
 from labeling.review.models import Candidate, ImageLabel
 from labeling.rounds.models import Round
 from tests.helpers import api_client_for, login, make_user
-from tests.images.factories import picture, probe_picture, val_source
+from tests.images.factories import make_probe_pair
 from tests.rounds.factories import make_round
 
 pytestmark = pytest.mark.django_db
@@ -37,18 +36,11 @@ NAME = "ILSVRC2012_val_00038768.JPEG"
 @pytest.fixture
 def study(imagenet_classes, annotator):
     """An evaluation round of the probe and one more image, with everything one could leak."""
-    probe = image_create(
-        source=val_source(),
-        original_name=NAME,
-        original_label=imagenet_classes[LABEL],
-        data=probe_picture(f"{LABEL} {NAME} Norwich terrier"),
-        file_name=f"{LABEL}/{NAME}",
-    )
-    second = image_create(
-        source=val_source(),
-        original_name="ILSVRC2012_val_00038769.JPEG",
-        original_label=imagenet_classes[LABEL],
-        data=picture(seed=77),
+    probe, second = make_probe_pair(
+        label=imagenet_classes[LABEL],
+        name=NAME,
+        second_label=imagenet_classes[LABEL],
+        second_name="ILSVRC2012_val_00038769.JPEG",
     )
     for wnid, state in ((LABEL, "correct"), (ALSO_CORRECT, "correct"), (WRONG, "wrong")):
         ImageLabel.objects.create(

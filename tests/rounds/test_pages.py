@@ -15,7 +15,7 @@ from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.rounds.models import RoundImage, RoundKind, Serving
 from labeling.rounds.services import round_close
 from tests.helpers import api_client_for, login, make_user
-from tests.images.factories import make_references
+from tests.images.factories import make_images, make_references
 from tests.rounds.factories import make_round
 from tests.rounds.helpers import GOLDFISH, TENCH, next_item, post_answer
 from tests.taxonomy.factories import make_ancestor, make_class
@@ -163,7 +163,9 @@ def test_the_class_panel_is_for_classes_and_roles_only(annotator, outsider):
 
 def test_the_home_page_lists_the_annotators_rounds_with_progress(annotator, images):
     started = make_round(images, [annotator], name="Started round")
-    fresh = make_round(images[:2], [annotator], name="Fresh round", kind=RoundKind.TRAINING)
+    practice = make_images(["ILSVRC2012_val_00000901.JPEG", "ILSVRC2012_val_00000902.JPEG"])
+    # Its own images: training and evaluation images are kept apart.
+    fresh = make_round(practice.values(), [annotator], name="Fresh round", kind=RoundKind.TRAINING)
     closed = make_round(images[:3], [annotator], name="Closed round")
     round_close(round=closed)
     make_round(images, [annotator], name="Draft round", open=False)

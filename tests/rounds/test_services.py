@@ -260,3 +260,27 @@ def test_rounds_can_share_images(imagenet_classes, annotator):
         assignment = fresh(round, annotator)
         answer(assignment, item_serve(assignment=assignment).item, key=f"k{round.pk}")
     assert Answer.objects.filter(round_image__image=shared).count() == 2
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [(RoundKind.TRAINING, RoundKind.EVALUATION), (RoundKind.EVALUATION, RoundKind.TRAINING)],
+)
+def test_an_image_is_never_in_both_a_training_and_an_evaluation_round(images, first, second):
+    make_round(images[:2], kind=first, name="first")
+    later = make_round([], kind=second, name="second", open=False)
+
+    with pytest.raises(ValidationError) as refused:
+        round_images_add(round=later, image_ids=[images[1].pk, images[2].pk])
+
+    message = " ".join(refused.value.messages)
+    assert images[1].original_name in message and "first" in message
+    assert images[2].original_name not in message
+    assert not RoundImage.objects.filter(round=later).exists()
+
+
+def test_the_pool_rule_leaves_other_kinds_and_same_kind_rounds_alone(images):
+    make_round(images[:2], kind=RoundKind.TRAINING, name="training")
+    make_round(images[:2], kind=RoundKind.TRAINING, name="training again")
+    make_round(images[:2], kind=RoundKind.FINAL_REVIEW, name="final review")
+    assert RoundImage.objects.filter(image=images[0]).count() == 3

@@ -15,6 +15,8 @@
   var IMAGE_ALT = "Image to label";
 
   var config = JSON.parse(document.getElementById("label-config").textContent);
+  // Training rounds reveal each answer before the next image (label/feedback.js).
+  var training = Boolean(config.urls.feedback && NS.showFeedback);
   var $ = function (id) {
     return document.getElementById(id);
   };
@@ -612,8 +614,12 @@
     return again();
   }
 
+  function feedbackOpen() {
+    return !document.getElementById("label-feedback").hidden;
+  }
+
   function confirm() {
-    if (!session || busy) return;
+    if (!session || busy || feedbackOpen()) return;
     if (!session.chosen && picker.pending()) {
       picker.whenSettled(confirm); // Ctrl+Enter right after typing: answer the first result
       return;
@@ -642,7 +648,7 @@
       if (session.flag.note) answer.note = session.flag.note.slice(0, 2000);
     }
     var answered = session;
-    if (!session.previous && session.payload.prefetch) {
+    if (!training && !session.previous && session.payload.prefetch) {
       // Optimistic: the next image (prefetched, decoded) is shown now; its item id arrives with
       // the answer's response, and a refused answer brings this item back with the error.
       session = newSession(
@@ -699,6 +705,19 @@
             durations.push(
               typeof data.active_seconds === "number" ? data.active_seconds : activeSeconds
             );
+            if (training && data.feedback) {
+              NS.showFeedback({
+                url: config.urls.feedback.replace("ITEM", encodeURIComponent(data.item)),
+                feedback: data.feedback,
+                image: answered.payload.image,
+                panelHtml: panelHtml,
+                onNext: function () {
+                  afterAnswer(data.next);
+                  refreshProgress();
+                },
+              });
+              return;
+            }
             afterAnswer(data.next, confirmedAt);
             window.setTimeout(refreshProgress, 300);
           });
@@ -872,7 +891,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || dialogOpen()) return;
+    if (event.defaultPrevented || dialogOpen() || feedbackOpen()) return;
     if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
       event.preventDefault();
       confirm();
