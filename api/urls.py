@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("api.guide.urls")),
     path("", include("api.images.urls")),
     path("", include("api.rounds.urls")),
+    path("", include("api.research.urls")),
 ]

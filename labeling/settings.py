@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "labeling.predictions",
     "labeling.review",
     "labeling.rounds",
+    "labeling.scoring",
     "api",
     "frontend",
 ]
