@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "labeling.review",
     "labeling.rounds",
     "labeling.scoring",
+    "labeling.research",
     "api",
     "frontend",
 ]

@@ -19,11 +19,13 @@ from labeling.scoring.evaluation import Evaluation
 from labeling.scoring.grading import FAST_SECONDS
 from labeling.taxonomy.models import ClassGroup, Synset
 
+PSEUDONYM_PREFIX = "labeler-"
+
 
 def labeler_pseudonym(user_id: int) -> str:
     """How a labeler is named in scores and research exports: stable, and says nothing of who
     they are (usernames stay with admins)."""
-    return f"labeler-{user_id}"
+    return f"{PSEUDONYM_PREFIX}{user_id}"
 
 
 @dataclass(frozen=True)
