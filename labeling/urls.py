@@ -29,6 +29,7 @@ urlpatterns = [
     path("guide/", include("labeling.guide.urls")),
     path("files/", include("labeling.images.urls")),
     path("label/", include("labeling.rounds.urls")),
+    path("results/", include("labeling.scoring.urls")),
 ]
 
 handler403 = "labeling.errors.forbidden"
