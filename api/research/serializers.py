@@ -6,10 +6,9 @@ import base64
 
 from rest_framework import serializers
 
+from labeling.research.selectors import PSEUDONYM_PREFIX
 from labeling.review.models import LabelState
 from labeling.rounds.models import RoundKind, RoundState
-from labeling.scoring.grading import FAST_SECONDS
-from labeling.scoring.selectors import PSEUDONYM_PREFIX
 from labeling.taxonomy.models import ClassGroup
 
 PAGE_SIZE = 1000
@@ -19,9 +18,9 @@ MAX_PAGE_SIZE = 10_000
 class ScoresQuerySerializer(serializers.Serializer):
     fast_threshold = serializers.FloatField(
         required=False,
-        default=FAST_SECONDS,
         min_value=0,
-        help_text="an image is fast if the median of its human active seconds is at most this",
+        help_text="an image is fast if the median of its human active seconds is at most this "
+        "(default 60)",
     )
 
 

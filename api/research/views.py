@@ -36,7 +36,6 @@ from labeling.research.exports import FORMATS, bundle_write
 from labeling.research.selectors import Table
 from labeling.rounds.models import Round
 from labeling.rounds.selectors import round_get
-from labeling.scoring.selectors import round_scores
 
 RESEARCH_PERMISSIONS = [IsAuthenticated, IsResearcherOrAdmin]
 LIST_PARAMETERS = ("format", "cursor", "page_size")
@@ -236,4 +235,7 @@ class ScoresView(APIView):
         query = s.ScoresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         round = round_or_404(round_id)
+        # Imported here: scoring brings numpy and scipy, which the list endpoints never need.
+        from labeling.scoring.selectors import round_scores
+
         return Response(round_scores(round=round, **query.validated_data))

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from django.db import connection
 from django.db.models import Q
 
+from labeling.research.postgres import postgres_line_chunks
 from labeling.research.selectors import (
     Row,
     Table,
@@ -27,7 +29,6 @@ from labeling.research.selectors import (
     rounds_table,
 )
 from labeling.rounds.models import Round
-from labeling.scoring.selectors import round_scores
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -101,6 +102,10 @@ def jsonl_chunks(table: Table, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[byte
 
 
 def table_chunks(table: Table, format: str) -> Iterator[bytes]:
+    """The table in `format`; on PostgreSQL the server writes the lines (tables whose extra
+    columns Python adds, like the classes' paths, excepted)."""
+    if connection.vendor == "postgresql" and not table.added_columns:
+        return postgres_line_chunks(table, format)
     return csv_chunks(table) if format == "csv" else jsonl_chunks(table)
 
 
@@ -141,6 +146,10 @@ def bundle_write(*, round: Round, file: IO[bytes], format: str = "csv") -> list[
 
         for table in round_tables(round=round):
             add(f"{table.name}.{format}", table_chunks(table, format))
+        # Imported here: the scoring core brings numpy, scipy and matplotlib, which a process
+        # serving only the lists need not hold.
+        from labeling.scoring.selectors import round_scores
+
         add("scores.json", [json.dumps(round_scores(round=round), indent=2).encode()])
         manifest: dict[str, Any] = {
             "round": round.pk,

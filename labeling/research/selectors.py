@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import (
     CharField,
     Count,
@@ -30,11 +31,18 @@ from labeling.images.models import Image
 from labeling.predictions.models import ModelPrediction
 from labeling.review.models import ImageLabel
 from labeling.rounds.models import Answer, Round
-from labeling.scoring.selectors import PSEUDONYM_PREFIX
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.snapshot import taxonomy_snapshot
 
 Row = tuple[Any, ...]
+PSEUDONYM_PREFIX = "labeler-"
+
+
+def labeler_pseudonym(user_id: int) -> str:
+    """How a labeler is named in scores and research exports: stable, and says nothing of who
+    they are (usernames stay with admins)."""
+    return f"{PSEUDONYM_PREFIX}{user_id}"
+
 
 PREDICTION_COLUMNS = (
     "round",
@@ -75,7 +83,13 @@ class Table:
     def rows(self, *, chunk_size: int = 10_000) -> Iterator[Row]:
         """Every row, fetched `chunk_size` at a time (a server-side cursor on PostgreSQL)."""
         rows = self._values(self.queryset.order_by("id")).iterator(chunk_size=chunk_size)
-        return rows if self.convert is None else map(self.convert, rows)
+        if connection.vendor == "postgresql":
+            # In a transaction the server-side cursor needs no WITH HOLD, which would make
+            # PostgreSQL copy the whole result before sending the first row.
+            with transaction.atomic():
+                yield from rows if self.convert is None else map(self.convert, rows)
+        else:
+            yield from rows if self.convert is None else map(self.convert, rows)
 
     def page(self, *, after: int | None, size: int) -> tuple[list[Row], int | None]:
         """Up to `size` rows with ids above `after`, and the last id when more follow."""

@@ -15,10 +15,9 @@ from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role
 from labeling.rounds.models import Round, RoundKind
 from labeling.rounds.selectors import round_get
-from labeling.scoring.data import HUMAN, MODEL
-from labeling.scoring.figures import figure1
-from labeling.scoring.selectors import round_evaluation
-from labeling.scoring.tables import SUBSET_TITLES, scores_csv, table1_csv, table2_csv
+
+# The scoring modules (numpy, scipy, matplotlib) are imported in the views that use them, so a
+# web process loads them on the first results request, not with the URLconf.
 
 # The SVG is shown as an image; matplotlib writes its styles inline, which the pages' policy
 # forbids, so the file gets a policy of its own: its inline styles, nothing else.
@@ -45,7 +44,7 @@ def _rows(text: str) -> list[list[str]]:
 def _kinds(results: dict[str, Any]) -> list[str]:
     """The kind of each table row: the tables list models first, then humans."""
     kinds = [p["kind"] for p in results["participants"]]
-    return [MODEL] * kinds.count(MODEL) + [HUMAN] * kinds.count(HUMAN)
+    return ["model"] * kinds.count("model") + ["human"] * kinds.count("human")
 
 
 @require_safe
@@ -58,6 +57,9 @@ def results_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @readers
 def results_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    from labeling.scoring.selectors import round_evaluation
+    from labeling.scoring.tables import SUBSET_TITLES, table1_csv, table2_csv
+
     round = _round_or_404(round_id)
     results = round_evaluation(round=round).results()
     kinds = _kinds(results)
@@ -72,8 +74,8 @@ def results_page(request: HttpRequest, round_id: int) -> HttpResponse:
             "table1": list(zip(kinds, table1[1:], strict=True)),
             "table2": list(zip(kinds, table2[1:], strict=True)),
             "subsets": subsets,
-            "humans": kinds.count(HUMAN),
-            "models": kinds.count(MODEL),
+            "humans": kinds.count("human"),
+            "models": kinds.count("model"),
         },
     )
 
@@ -83,6 +85,10 @@ def results_page(request: HttpRequest, round_id: int) -> HttpResponse:
 def results_download(request: HttpRequest, round_id: int, name: str, format: str) -> HttpResponse:
     """figure1.svg, figure1.png, table1.csv, table2.csv, scores.csv (every score, long format,
     with the unclear-sensitivity rows)."""
+    from labeling.scoring.figures import figure1
+    from labeling.scoring.selectors import round_evaluation
+    from labeling.scoring.tables import scores_csv, table1_csv, table2_csv
+
     round = _round_or_404(round_id)
     evaluation = round_evaluation(round=round)
     results = evaluation.results()

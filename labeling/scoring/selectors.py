@@ -12,20 +12,13 @@ from typing import Any
 import numpy as np
 
 from labeling.predictions.models import ClassifierModel, ModelPrediction
+from labeling.research.selectors import labeler_pseudonym
 from labeling.review.models import ImageLabel, LabelState
 from labeling.rounds.models import Answer, Round, RoundImage
 from labeling.scoring.data import HUMAN, MODEL, NO_ANSWER, ImageSet, Participants
 from labeling.scoring.evaluation import Evaluation
 from labeling.scoring.grading import FAST_SECONDS
 from labeling.taxonomy.models import ClassGroup, Synset
-
-PSEUDONYM_PREFIX = "labeler-"
-
-
-def labeler_pseudonym(user_id: int) -> str:
-    """How a labeler is named in scores and research exports: stable, and says nothing of who
-    they are (usernames stay with admins)."""
-    return f"{PSEUDONYM_PREFIX}{user_id}"
 
 
 @dataclass(frozen=True)
