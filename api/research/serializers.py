@@ -94,7 +94,7 @@ ROUND = serializers.IntegerField(required=False, help_text="only the images of t
 
 class ImageQuerySerializer(ListQuerySerializer):
     round = ROUND
-    source = SOURCE
+    source = SOURCE  # type: ignore[assignment]  # a field named like Field.source
     group = GROUP
 
 
@@ -132,7 +132,7 @@ class RoundQuerySerializer(ListQuerySerializer):
 
 class ImageRowSerializer(serializers.Serializer):
     image = serializers.CharField(help_text="ImageNet val file name or ImageNetV2 id")
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     original_label = serializers.CharField(help_text="wnid")
     original_index = serializers.IntegerField()
     group = serializers.CharField()
@@ -157,7 +157,7 @@ class ClassRowSerializer(serializers.Serializer):
 
 class LabelRowSerializer(serializers.Serializer):
     image = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     wnid = serializers.CharField()
     index = serializers.IntegerField()
     state = serializers.CharField(help_text="correct, wrong or unclear")
@@ -171,7 +171,7 @@ class PredictionRowSerializer(serializers.Serializer):
     participant = serializers.CharField(help_text="labeler-<id> for a human, the model's name")
     kind = serializers.CharField(help_text="human or model")
     image = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     wnid = serializers.CharField()
     rank = serializers.IntegerField(help_text="1 for a human")
     score = serializers.FloatField(allow_null=True)

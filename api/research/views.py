@@ -161,8 +161,9 @@ class RoundHumanPredictionsView(ResearchListView):
 
     query_serializer = s.RoundHumanPredictionQuerySerializer
 
-    def table(self, *, round_id: int, **filters: Any) -> Table:
-        return tables.human_predictions_table(round=round_or_404(round_id).pk, **filters)
+    def table(self, **filters: Any) -> Table:
+        round = round_or_404(filters.pop("round_id"))
+        return tables.human_predictions_table(round=round.pk, **filters)
 
 
 @extend_schema_view(
