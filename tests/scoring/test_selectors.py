@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from scipy.stats import beta
 
 from labeling.scoring.selectors import labeler_pseudonym, round_matrices, round_scores
-from tests.scoring.factories import make_scored_round
+from tests.scoring.factories import make_scored_round, wnid
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,23 @@ def test_problematic_images_are_left_out(scored):
     assert (
         matrices.images.ids[matrices.images.problematic.argmax()] == "ILSVRC2012_val_00000005.JPEG"
     )
+
+
+def test_imported_human_predictions_are_scored_like_answers_given_here(scored, tmp_path):
+    path = tmp_path / "humans.csv"
+    path.write_text(
+        "image,labeler,wnid\n"
+        f"ILSVRC2012_val_00000001.JPEG,Human E,{wnid(0)}\n"
+        f"ILSVRC2012_val_00000003.JPEG,Human E,{wnid(1)}\n"
+        f"{1:040x},Human E,{wnid(5)}\n"
+    )
+    call_command("import_human_predictions", str(path), "--round", str(scored.round.pk))
+    scores = round_scores(round=scored.round)
+    imported = next(
+        p
+        for p in scores["participants"]
+        if p["name"] not in {labeler_pseudonym(u.pk) for u in scored.labelers.values()}
+        and p["kind"] == "human"
+    )
+    assert counts(scores, imported["name"], "imagenet-val")["all"] == (2, 2)
+    assert counts(scores, imported["name"], "imagenetv2-matched-frequency")["all"] == (0, 1)
