@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("api.guide.urls")),
     path("", include("api.images.urls")),
     path("", include("api.rounds.urls")),
+    path("", include("api.research.urls")),
 ]

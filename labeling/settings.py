@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "labeling.rounds",
     "labeling.audit",
     "labeling.training",
+    "labeling.scoring",
+    "labeling.research",
     "api",
     "frontend",
 ]

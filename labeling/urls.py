@@ -30,6 +30,7 @@ urlpatterns = [
     path("files/", include("labeling.images.urls")),
     path("label/", include("labeling.rounds.urls")),
     path("training/", include("labeling.training.urls")),
+    path("results/", include("labeling.scoring.urls")),
 ]
 
 handler403 = "labeling.errors.forbidden"

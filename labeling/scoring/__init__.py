@@ -61,42 +61,51 @@ Example
 >>> svg = figure1(evaluation.results())
 """
 
-from labeling.scoring.data import (
-    HUMAN,
-    IMAGENET_VAL,
-    IMAGENETV2,
-    KINDS,
-    MODEL,
-    N_CLASSES,
-    NO_ANSWER,
-    ImageSet,
-    Participants,
-    label_matrix,
-)
-from labeling.scoring.evaluation import Evaluation, HardImages, Scores, hard_images
-from labeling.scoring.figures import figure1
-from labeling.scoring.grading import (
-    FAST_SECONDS,
-    SUBSETS,
-    UNCLEAR_POLICIES,
-    Grades,
-    class_subsets,
-    fast_images,
-    grade,
-    grade_top1,
-    median_seconds,
-    subset_masks,
-    tally,
-)
-from labeling.scoring.stats import (
-    Bootstrap,
-    McNemar,
-    class_bootstrap,
-    clopper_pearson,
-    mcnemar,
-    mcnemar_exact,
-)
-from labeling.scoring.tables import scores_csv, table1_csv, table2_csv
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use (PEP 562): a web process that never scores (or only lists data)
+# does not load numpy, scipy and matplotlib because Django imported this app.
+_EXPORTS = {
+    "HUMAN": "labeling.scoring.data",
+    "IMAGENET_VAL": "labeling.scoring.data",
+    "IMAGENETV2": "labeling.scoring.data",
+    "KINDS": "labeling.scoring.data",
+    "MODEL": "labeling.scoring.data",
+    "N_CLASSES": "labeling.scoring.data",
+    "NO_ANSWER": "labeling.scoring.data",
+    "ImageSet": "labeling.scoring.data",
+    "Participants": "labeling.scoring.data",
+    "label_matrix": "labeling.scoring.data",
+    "Evaluation": "labeling.scoring.evaluation",
+    "HardImages": "labeling.scoring.evaluation",
+    "Scores": "labeling.scoring.evaluation",
+    "hard_images": "labeling.scoring.evaluation",
+    "figure1": "labeling.scoring.figures",
+    "FAST_SECONDS": "labeling.scoring.grading",
+    "SUBSETS": "labeling.scoring.grading",
+    "UNCLEAR_POLICIES": "labeling.scoring.grading",
+    "Grades": "labeling.scoring.grading",
+    "class_subsets": "labeling.scoring.grading",
+    "fast_images": "labeling.scoring.grading",
+    "grade": "labeling.scoring.grading",
+    "grade_top1": "labeling.scoring.grading",
+    "median_seconds": "labeling.scoring.grading",
+    "subset_masks": "labeling.scoring.grading",
+    "tally": "labeling.scoring.grading",
+    "Bootstrap": "labeling.scoring.stats",
+    "McNemar": "labeling.scoring.stats",
+    "class_bootstrap": "labeling.scoring.stats",
+    "clopper_pearson": "labeling.scoring.stats",
+    "mcnemar": "labeling.scoring.stats",
+    "mcnemar_exact": "labeling.scoring.stats",
+    "scores_csv": "labeling.scoring.tables",
+    "table1_csv": "labeling.scoring.tables",
+    "table2_csv": "labeling.scoring.tables",
+}
+
 
 __all__ = [
     "FAST_SECONDS",
@@ -135,3 +144,10 @@ __all__ = [
     "table2_csv",
     "tally",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,7 +1,8 @@
-"""Create an evaluation round from a list of image names (and open it)."""
+"""Create an evaluation round from a list of image names or by sampling (and open it)."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
@@ -11,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from labeling.guide.services import GuideFrozen, guide_freeze
 from labeling.rounds.image_lists import image_list_parse, image_list_resolve, labelers_resolve
 from labeling.rounds.models import IDLE_LIMIT_MAX_SECONDS, Round, RoundKind
-from labeling.rounds.services import round_create, round_open
+from labeling.rounds.sampling import DEFAULT_SOURCES, evaluation_sample
+from labeling.rounds.services import SEED_LIMIT, round_create, round_open
 
 
 class Command(BaseCommand):
@@ -21,7 +24,9 @@ class Command(BaseCommand):
         "Create an evaluation round. --images FILE lists its images, one name per line as the "
         "study's annotation files name them (an ImageNet val file name such as "
         "ILSVRC2012_val_00038768.JPEG, or an ImageNetV2 40-hex id); blank lines and # comments "
-        "are ignored; - reads the list from stdin. The images are shuffled with --seed (one is "
+        "are ignored; - reads the list from stdin. Or --per-class K draws K images of every class "
+        "from each of --sources, with --seed, among the annotated, non-problematic images no "
+        "training round has used. The images are shuffled with --seed (one is "
         "drawn and recorded if not given) unless --keep-order. The round opens at once unless "
         "--draft. Any unknown or repeated image, unknown labeler or labeler who is not an "
         "annotator rejects the whole command: every problem is listed and nothing is written. "
@@ -33,6 +38,21 @@ class Command(BaseCommand):
         # Where the images come from: exactly one way. (Sampling options join this group.)
         selection = parser.add_mutually_exclusive_group(required=True)
         selection.add_argument("--images", metavar="FILE", help="a file of image names, or -")
+        selection.add_argument(
+            "--per-class", type=int, metavar="K", help="draw K images per class from each source"
+        )
+        parser.add_argument(
+            "--sources",
+            default=",".join(DEFAULT_SOURCES),
+            help="with --per-class: comma-separated image sources to draw from "
+            f"(default {','.join(DEFAULT_SOURCES)})",
+        )
+        parser.add_argument(
+            "--freeze-guide",
+            action="store_true",
+            help="freeze the labeling guide under the round's name (release it when the round "
+            "is over)",
+        )
         parser.add_argument(
             "--labelers", default="", help="comma-separated usernames of annotators to assign"
         )
@@ -55,6 +75,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["per_class"] is not None and options["keep_order"]:
+            raise CommandError("--per-class and --keep-order: a sample is always shuffled")
+        if options["per_class"] is not None and options["seed"] is None:
+            # Drawn here so the sample and its order come from one recorded seed.
+            options["seed"] = secrets.randbelow(SEED_LIMIT)
         image_ids, problems = self.select_images(options)
         labelers, labeler_problems = labelers_resolve(options["labelers"].split(","))
         problems += [f"--labelers: {problem}" for problem in labeler_problems]
@@ -78,15 +103,32 @@ class Command(BaseCommand):
                     allow_change_previous=not options["no_changing_previous"],
                     idle_limit_seconds=options["idle_limit"],
                 )
+                if options["freeze_guide"]:
+                    guide_freeze(name=f"Evaluation round {round.pk}: {round.name}", by=None)
                 if not options["draft"]:
                     round = round_open(round=round)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(self.summary(round, image_count=len(image_ids), labelers=labelers))
+        except GuideFrozen as error:
+            raise CommandError(f"--freeze-guide: {error}; no round was created.") from None
+        self.stdout.write(
+            self.summary(
+                round,
+                image_count=len(image_ids),
+                labelers=labelers,
+                frozen=options["freeze_guide"],
+            )
+        )
         self.stdout.write(str(round.pk))
 
     def select_images(self, options: dict[str, Any]) -> tuple[list[int], list[str]]:
         """The round's image ids, and the problems found (each naming where)."""
+        if options["per_class"] is not None:
+            sources = [slug.strip() for slug in options["sources"].split(",") if slug.strip()]
+            sample = evaluation_sample(
+                per_class=options["per_class"], sources=sources, seed=options["seed"]
+            )
+            return sample.image_ids, sample.problems
         path = options["images"]
         if path == "-":
             text, where = sys.stdin.read(), "stdin"
@@ -98,10 +140,11 @@ class Command(BaseCommand):
         ids, problems = image_list_resolve(image_list_parse(text))
         return ids, [f"{where}: {problem}" for problem in problems]
 
-    def summary(self, round: Round, *, image_count: int, labelers: list) -> str:
+    def summary(self, round: Round, *, image_count: int, labelers: list, frozen: bool) -> str:
         order = "in the list's order" if round.seed is None else f"shuffled with seed {round.seed}"
         names = ", ".join(user.username for user in labelers) or "none yet"
+        frozen = "; guide frozen" if frozen else ""
         return (
             f"Created {round.kind} round {round.pk} {round.name!r}: {image_count} images "
-            f"{order}; labelers: {names}; {round.state}."
+            f"{order}; labelers: {names}; {round.state}{frozen}."
         )
