@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, QuerySet
 from django.utils import timezone
 
@@ -491,7 +491,6 @@ def _answer_current(*, assignment: Assignment, given: _Submission) -> AnswerOutc
     clean_events = events_clean(given.events)
     try:
         with transaction.atomic():
-            _commit_without_waiting_for_disk()
             answer = _answer_new(
                 assignment=assignment, item=target, served_at=target.served_at, given=given
             )
@@ -517,7 +516,6 @@ def _answer_locked(*, assignment: Assignment, given: _Submission) -> AnswerOutco
     previous answer and conflicts come here."""
     # One transaction, so one commit, for the answer and serving the next item.
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
         # One submission per labeler and round at a time: the cursor must not move under us.
         # The caller's object follows along, so that serving the next item after this sees it.
         # The same query tells whether this key was seen before (a retry).
@@ -600,16 +598,6 @@ def _answer_locked(*, assignment: Assignment, given: _Submission) -> AnswerOutco
     answer.round_image = target
     status = "created" if log_kind == LogKind.ANSWER else "changed"
     return AnswerOutcome(log=log, answer=answer, status=status, next=served)
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk, as
-    SQLite's synchronous=NORMAL does (settings.py): a crash of the database server may lose the
-    last fraction of a second of answers, with their cursor moves (the labeler is served those
-    items again), never leave half of one. Each answer otherwise waited for an fsync."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _log_create(

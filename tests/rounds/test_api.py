@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from labeling.rounds.models import (
@@ -471,12 +470,11 @@ def test_answering_runs_a_fixed_handful_of_queries(
 ):
     # The token, the assignment with its round, the current item with the next two and when it
     # was served; then in one transaction (a savepoint here: its SAVEPOINT and RELEASE count)
-    # the cursor moved, the answer, its log and the next item's serving. PostgreSQL adds the
-    # SET LOCAL that spares the commit its fsync. At most one more query checks that the
-    # in-memory class tree is current (every few seconds); the timing task is enqueued on
-    # commit, which a test transaction never reaches.
+    # the cursor moved, the answer, its log and the next item's serving. At most one more
+    # query checks that the in-memory class tree is current (every few seconds); the timing
+    # task is enqueued on commit, which a test transaction never reaches.
     taxonomy_snapshot()  # a running server has built it long ago
-    queries = 9 + (connection.vendor == "postgresql") + 1
+    queries = 9 + 1
     for _ in range(3):
         item = next_item(client, evaluation)["item"]
         with django_assert_max_num_queries(queries):
