@@ -42,7 +42,8 @@ def _url(request: HttpRequest | Request, name: str, public_id: str) -> str:
 
 
 class NextItemSerializer(serializers.Serializer):
-    """The caller's current item. Once every image is answered only `done` (true) and `total`."""
+    """The caller's current item. Once every image is answered only `done` (true), `total` and
+    `can_change_previous` (whether the last answer may still be changed)."""
 
     item = serializers.CharField(required=False, help_text="opaque id of the item to answer")
     image = serializers.URLField(required=False)
@@ -58,7 +59,11 @@ class NextItemSerializer(serializers.Serializer):
 
 def next_item_data(served: ServedItem, request: HttpRequest | Request) -> dict:
     if served.item is None:
-        return {"done": True, "total": served.total}
+        return {
+            "done": True,
+            "total": served.total,
+            "can_change_previous": served.can_change_previous,
+        }
     following = served.following
     return {
         "item": served.item.public_id,

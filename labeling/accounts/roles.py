@@ -36,6 +36,11 @@ def user_roles(user: User | AnonymousUser) -> set[Role]:
     return cached
 
 
+def user_roles_prime(user: User, roles: set[Role]) -> None:
+    """Tell user_roles the user's roles, read along with the user (no query of its own)."""
+    user._role_cache = roles  # type: ignore[attr-defined]
+
+
 def user_has_role(user: User | AnonymousUser, role: Role) -> bool:
     return role in user_roles(user)
 

@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from labeling.accounts.roles import Role, user_roles
-from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState
+from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState, Serving
 
 
 def _per_round(model, aggregate) -> Coalesce:
@@ -53,13 +53,20 @@ def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment |
         return None
 
 
-def round_items_at(*, round_id: int, positions: list[int]) -> dict[int, RoundImage]:
-    """The round's items at these positions (with their image's public id), by position."""
+def round_items_at(
+    *, round_id: int, positions: list[int], served_to: int | None = None
+) -> dict[int, RoundImage]:
+    """The round's items at these positions (with their image's public id), by position. With
+    `served_to` (a labeler's id) each item also carries `served_at`, when it was first served to
+    that labeler (None if never), from the same query."""
     items = (
         RoundImage.objects.filter(round_id=round_id, position__in=positions)
         .select_related("image")
         .only("id", "public_id", "position", "round_id", "image__id", "image__public_id")
     )
+    if served_to is not None:
+        servings = Serving.objects.filter(round_image=OuterRef("pk"), labeler_id=served_to)
+        items = items.annotate(served_at=Subquery(servings.values("served_at")))
     return {item.position: item for item in items}
 
 

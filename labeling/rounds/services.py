@@ -391,16 +391,25 @@ def _record_serving(*, item: RoundImage, labeler_id: int, now: datetime) -> None
 def item_serve(*, assignment: Assignment, now: datetime | None = None) -> ServedItem:
     """The labeler's current item (the first one they have not answered) and the one after it,
     recording when the current one was first served."""
+    _require_open(assignment.round)
+    position = assignment.answered + 1
+    items = round_items_at(round_id=assignment.round_id, positions=[position, position + 1])
+    return _serve_from(items, assignment=assignment, now=now or timezone.now())
+
+
+def _serve_from(
+    items: dict[int, RoundImage], *, assignment: Assignment, now: datetime
+) -> ServedItem:
+    """Serve the labeler's current item out of `items` (read by position, holding the current
+    item and the one after it), recording the serving."""
     round = assignment.round
-    _require_open(round)
     total = round.image_count
     position = assignment.answered + 1
     can_change = round.allow_change_previous and assignment.answered >= 1
     if position > total:
         return ServedItem(None, None, total, total, can_change)
-    items = round_items_at(round_id=round.pk, positions=[position, position + 1])
     item = items[position]
-    _record_serving(item=item, labeler_id=assignment.user_id, now=now or timezone.now())
+    _record_serving(item=item, labeler_id=assignment.user_id, now=now)
     return ServedItem(item, items.get(position + 1), position, total, can_change)
 
 
@@ -490,24 +499,101 @@ def answer_submit(
                 ]
             }
         )
-    round = assignment.round
-    _require_open(round)
-    request_hash = _request_hash(
+    _require_open(assignment.round)
+    submission = _Submission(
         item=item,
         wnid=wnid,
-        active_seconds=float(active_seconds),
+        active_seconds=active_seconds,
         events=events,
         picker=picker,
         flag=flag,
         note=note,
+        key=idempotency_key,
+        request_hash=_request_hash(
+            item=item,
+            wnid=wnid,
+            active_seconds=float(active_seconds),
+            events=events,
+            picker=picker,
+            flag=flag,
+            note=note,
+        ),
+        now=now or timezone.now(),
     )
+    return _answer_current(assignment=assignment, given=submission) or _answer_locked(
+        assignment=assignment, given=submission
+    )
+
+
+@dataclass(frozen=True)
+class _Submission:
+    item: str
+    wnid: str
+    active_seconds: float
+    events: list[dict[str, Any]]
+    picker: str
+    flag: str
+    note: str
+    key: str
+    request_hash: str
+    now: datetime
+
+
+class _CursorMoved(Exception):
+    """Another submission moved the labeler's cursor since it was read."""
+
+
+def _answer_current(*, assignment: Assignment, given: _Submission) -> AnswerOutcome | None:
+    """The usual submission, taken without a lock: the answer to the item the labeler was just
+    served. One read finds that item (with when it was served), the next and the one after it;
+    the writes follow in one transaction. None, with nothing written, in every other case (a
+    retry, a change of the previous answer, a cursor moved meanwhile, a conflict): the locking
+    path decides those."""
+    position = assignment.answered + 1
+    items = round_items_at(
+        round_id=assignment.round_id,
+        positions=[position, position + 1, position + 2],
+        served_to=assignment.user_id,
+    )
+    target = items.get(position)
+    # `served_at` is annotated by round_items_at(served_to=...).
+    served_at: datetime | None = getattr(target, "served_at", None)
+    if target is None or target.public_id != given.item or served_at is None:
+        return None
+    _check_answer_fields(given)
+    clean_events = events_clean(given.events)
+    try:
+        with transaction.atomic():
+            answer = _answer_new(
+                assignment=assignment, item=target, served_at=served_at, given=given
+            )
+            log = _log_create(
+                assignment=assignment,
+                answer=answer,
+                kind=LogKind.ANSWER,
+                window_start=served_at,
+                given=given,
+                events=clean_events,
+            )
+            served = _serve_from(items, assignment=assignment, now=given.now)
+    except (_CursorMoved, IntegrityError):
+        # A concurrent submission got there first, or this key was used before.
+        assignment.answered = position - 1
+        return None
+    answer.round_image = target
+    return AnswerOutcome(log=log, answer=answer, status="created", next=served)
+
+
+def _answer_locked(*, assignment: Assignment, given: _Submission) -> AnswerOutcome:
+    """Any submission, under the labeler's assignment row lock: retries, changes of the
+    previous answer and conflicts come here."""
     # One transaction, so one commit, for the answer and serving the next item.
     with transaction.atomic():
         # One submission per labeler and round at a time: the cursor must not move under us.
         # The caller's object follows along, so that serving the next item after this sees it.
-        # The same query tells whether this key was seen before (a retry), the rare case.
+        # The same query tells whether this key was seen before (a retry).
         same_key = InteractionLog.objects.filter(
-            labeler_id=assignment.user_id, idempotency_key=idempotency_key
+            labeler_id=assignment.user_id, idempotency_key=given.key
         )
         assignment.answered, assignment.round.state, seen = (
             Assignment.objects.select_for_update(of=("self",))
@@ -518,7 +604,7 @@ def answer_submit(
         )
         if seen:
             previous = same_key.get()
-            if previous.request_hash != request_hash:
+            if previous.request_hash != given.request_hash:
                 raise RoundConflict(
                     "This Idempotency-Key was already used for a different answer; send a new "
                     "key for a new answer."
@@ -527,29 +613,28 @@ def answer_submit(
             served = item_serve(assignment=assignment)
             return AnswerOutcome(log=previous, answer=answer, status="replayed", next=served)
         _require_open(assignment.round)
-        _check_answer_fields(wnid=wnid, picker=picker, flag=flag, note=note, active=active_seconds)
-        clean_events = events_clean(events)
+        _check_answer_fields(given)
+        clean_events = events_clean(given.events)
         # The item with this labeler's serving of it, in one query.
         serving = _one(
             Serving.objects.select_related("round_image").filter(
                 labeler_id=assignment.user_id,
                 round_image__round_id=assignment.round_id,
-                round_image__public_id=item,
+                round_image__public_id=given.item,
             )
         )
         target = serving.round_image if serving is not None else None
         if target is None:
-            target = _one(RoundImage.objects.filter(round_id=assignment.round_id, public_id=item))
-        now = now or timezone.now()
-        if target is not None and target.position == assignment.answered + 1:
-            write = _answer_new
-        elif (
+            target = _one(
+                RoundImage.objects.filter(round_id=assignment.round_id, public_id=given.item)
+            )
+        is_current = target is not None and target.position == assignment.answered + 1
+        is_previous = (
             target is not None
             and target.position == assignment.answered
             and assignment.round.allow_change_previous
-        ):
-            write = _answer_change
-        else:
+        )
+        if not (is_current or is_previous):
             raise RoundConflict(
                 "This is not your current item"
                 + (
@@ -561,44 +646,67 @@ def answer_submit(
             )
         if serving is None:
             raise RoundConflict("This item was never served to you; ask for the next item first.")
-        submission = _Submission(
-            wnid=wnid,
-            active_seconds=active_seconds,
-            picker=picker,
-            flag=flag,
-            note=note,
-            key=idempotency_key,
-            now=now,
-        )
-        answer, log_kind, window_start = write(
-            assignment=assignment, serving=serving, given=submission
-        )
-        assert answer.answered_at is not None  # both writers set it
-        log = InteractionLog.objects.create(
+        if is_current:
+            answer = _answer_new(
+                assignment=assignment,
+                item=serving.round_image,
+                served_at=serving.served_at,
+                given=given,
+            )
+            log_kind, window_start = LogKind.ANSWER, serving.served_at
+        else:
+            answer, window_start = _answer_change(
+                assignment=assignment, serving=serving, given=given
+            )
+            log_kind = LogKind.CHANGE
+        log = _log_create(
+            assignment=assignment,
             answer=answer,
-            labeler_id=assignment.user_id,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
             kind=log_kind,
-            synset_id=wnid,
-            picker=picker,
-            flag=flag,
             window_start=window_start,
-            answered_at=answer.answered_at,
-            client_active_seconds=float(active_seconds),
-            active_time=answer.active_time,
-            idle_limit_seconds=assignment.round.idle_limit_seconds,
+            given=given,
             events=clean_events,
         )
-        _schedule_timing(log.pk)
-        if assignment.round.kind == RoundKind.TRAINING:
-            from labeling.training.services import answer_stat_schedule  # training builds on rounds
-
-            answer_stat_schedule(answer_id=answer.pk)
-        served = item_serve(assignment=assignment, now=now)
+        served = item_serve(assignment=assignment, now=given.now)
+    assert target is not None  # is_current or is_previous
     answer.round_image = target
     status = "created" if log_kind == LogKind.ANSWER else "changed"
     return AnswerOutcome(log=log, answer=answer, status=status, next=served)
+
+
+def _log_create(
+    *,
+    assignment: Assignment,
+    answer: Answer,
+    kind: str,
+    window_start: datetime,
+    given: _Submission,
+    events: list[dict[str, Any]],
+) -> InteractionLog:
+    """The submission's raw interaction log, processed into timing once the answer commits."""
+    assert answer.answered_at is not None  # both writers set it
+    log = InteractionLog.objects.create(
+        answer=answer,
+        labeler_id=assignment.user_id,
+        idempotency_key=given.key,
+        request_hash=given.request_hash,
+        kind=kind,
+        synset_id=given.wnid,
+        picker=given.picker,
+        flag=given.flag,
+        window_start=window_start,
+        answered_at=answer.answered_at,
+        client_active_seconds=float(given.active_seconds),
+        active_time=answer.active_time,
+        idle_limit_seconds=assignment.round.idle_limit_seconds,
+        events=events,
+    )
+    _schedule_timing(log.pk)
+    if assignment.round.kind == RoundKind.TRAINING:
+        from labeling.training.services import answer_stat_schedule  # training builds on rounds
+
+        answer_stat_schedule(answer_id=answer.pk)
+    return log
 
 
 def _class_problem(wnid: str) -> str | None:
@@ -616,40 +724,37 @@ def _class_problem(wnid: str) -> str | None:
     return None
 
 
-def _check_answer_fields(*, wnid: str, picker: str, flag: str, note: str, active: float) -> None:
+def _check_answer_fields(given: _Submission) -> None:
     problems: dict[str, list[str]] = {}
-    problem = _class_problem(wnid)
+    problem = _class_problem(given.wnid)
     if problem:
         problems["wnid"] = [problem]
-    if picker not in ("", *Picker.values):
+    if given.picker not in ("", *Picker.values):
         problems["picker"] = [f"One of {', '.join(Picker.values)}."]
-    if flag not in ("", *Flag.values):
+    if given.flag not in ("", *Flag.values):
         problems["flag"] = [f"One of {', '.join(Flag.values)}."]
-    if len(note) > NOTE_MAX_LENGTH:
+    if len(given.note) > NOTE_MAX_LENGTH:
         problems["note"] = [f"At most {NOTE_MAX_LENGTH} characters."]
+    active = given.active_seconds
     if not isinstance(active, int | float) or active != active or abs(active) == float("inf"):
         problems["active_seconds"] = ["A finite number of seconds."]
     if problems:
         raise ValidationError(problems)
 
 
-@dataclass(frozen=True)
-class _Submission:
-    wnid: str
-    active_seconds: float
-    picker: str
-    flag: str
-    note: str
-    key: str
-    now: datetime
-
-
 def _answer_new(
-    *, assignment: Assignment, serving: Serving, given: _Submission
-) -> tuple[Answer, str, datetime]:
-    item, served_at = serving.round_image, serving.served_at
+    *, assignment: Assignment, item: RoundImage, served_at: datetime, given: _Submission
+) -> Answer:
+    # Moving the cursor only from where it was read serialises submissions even without a
+    # lock taken before: a concurrent one waits for this row, then finds it moved.
+    moved = Assignment.objects.filter(pk=assignment.pk, answered=assignment.answered).update(
+        answered=F("answered") + 1
+    )
+    if not moved:
+        raise _CursorMoved
+    assignment.answered += 1
     now = max(given.now, served_at)
-    answer = Answer.objects.create(
+    return Answer.objects.create(
         round_image=item,
         labeler_id=assignment.user_id,
         synset_id=given.wnid,
@@ -661,14 +766,11 @@ def _answer_new(
         note=given.note,
         idempotency_key=given.key,
     )
-    Assignment.objects.filter(pk=assignment.pk).update(answered=F("answered") + 1)
-    assignment.answered += 1
-    return answer, LogKind.ANSWER, served_at
 
 
 def _answer_change(
     *, assignment: Assignment, serving: Serving, given: _Submission
-) -> tuple[Answer, str, datetime]:
+) -> tuple[Answer, datetime]:
     answer = Answer.objects.select_for_update().get(
         round_image=serving.round_image, labeler_id=assignment.user_id
     )
@@ -710,7 +812,7 @@ def _answer_change(
             "change_count",
         ]
     )
-    return answer, LogKind.CHANGE, window_start
+    return answer, window_start
 
 
 # --- Timing -----------------------------------------------------------------------------------

@@ -103,3 +103,27 @@ def test_a_hash_upgrade_at_login_is_no_password_change(researcher, settings):
     researcher.refresh_from_db()
     assert researcher.password.startswith("pbkdf2_")
     assert works(client)
+
+
+def test_the_token_brings_its_users_roles_in_the_same_statement(
+    researcher, django_assert_num_queries
+):
+    from labeling.accounts.authentication import ExpiringTokenAuthentication
+    from labeling.accounts.roles import user_roles
+
+    key = token_get_or_create(user=researcher)
+    with django_assert_num_queries(1):
+        user, token = ExpiringTokenAuthentication().authenticate_credentials(str(key))
+        assert user_roles(user) == {Role.RESEARCHER}
+    assert (user.pk, token.key, token.created) == (researcher.pk, key.key, key.created)
+    assert user.username == researcher.username and user.is_active
+
+
+def test_a_role_taken_away_or_an_inactive_user_counts_at_the_next_request(researcher):
+    client = api_client_for(researcher)
+    assert works(client)
+    researcher.groups.clear()
+    assert client.get("/api/classes/").status_code == 403
+    researcher.is_active = False
+    researcher.save(update_fields=["is_active"])
+    assert client.get("/api/classes/").status_code == 401

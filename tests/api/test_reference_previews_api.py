@@ -95,7 +95,7 @@ def test_one_query_fetches_every_class(annotator, django_assert_num_queries):
         reference_thumbnail_create(reference=reference)
     client = api_client_for(annotator)
     client.get(f"/api/references/?wnids={NORFOLK}")
-    # Token and user, the user's groups, the references of all three classes.
-    with django_assert_num_queries(3):
+    # Token, user and roles in one, the references of all three classes.
+    with django_assert_num_queries(2):
         response = client.get(f"/api/references/?wnids={NORFOLK},{NORWICH},{LAPTOP}")
     assert [len(v) for v in response.json()["results"].values()] == [3, 3, 1]

@@ -133,13 +133,13 @@ def test_the_query_count_does_not_grow_with_the_gallery(
     add_references(5)
     client = api_client_for(annotator)
     client.get(f"/api/classes/{NORFOLK}/references/")  # warm up anything cached per process
-    # Token and user, the user's groups, the class, its references, and (a full gallery) the count.
-    with django_assert_num_queries(5):
+    # Token, user and roles in one, the class, its references, and (a full gallery) the count.
+    with django_assert_num_queries(4):
         response = client.get(f"/api/classes/{NORFOLK}/references/")
     assert len(response.json()["results"]) == 5
 
     settings.REFERENCE_IMAGES_PER_CLASS = 100  # a short gallery needs no count
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(f"/api/classes/{NORFOLK}/references/")
 
 

@@ -126,7 +126,7 @@ def test_a_class_costs_one_query_beyond_authentication_once_warm(
     api, django_assert_max_num_queries
 ):
     api.get(f"/api/classes/{NORFOLK_TERRIER}/")  # warms the snapshot
-    with django_assert_max_num_queries(4):  # token, role, the class (+ the fingerprint)
+    with django_assert_max_num_queries(3):  # token with roles, the class (+ the fingerprint)
         assert api.get(f"/api/classes/{CHIHUAHUA}/").status_code == 200
 
 
@@ -246,8 +246,8 @@ def test_a_missing_query_or_a_bad_limit_is_a_400_naming_the_parameter(api, query
 
 def test_search_costs_at_most_one_query_beyond_authentication(api, django_assert_max_num_queries):
     api.get("/api/classes/search/?q=terrier")  # builds the index
-    # Token and role lookups are two queries; the fingerprint check at most one more.
-    with django_assert_max_num_queries(3):
+    # The token with its user and roles is one statement; the fingerprint check at most one more.
+    with django_assert_max_num_queries(2):
         response = api.get("/api/classes/search/?q=chiwawa")
     assert response.status_code == 200
 
@@ -354,7 +354,7 @@ def test_an_unknown_node_is_a_404_in_json(api, suffix):
 
 
 def test_the_class_list_costs_two_queries_beyond_authentication(api, django_assert_num_queries):
-    with django_assert_num_queries(4):  # token, role, count, page
+    with django_assert_num_queries(3):  # token with user and roles, count, page
         response = api.get("/api/classes/?group=dog")
     assert response.json()["count"] == 118
 

@@ -431,6 +431,42 @@ def test_the_previous_answer_can_be_changed_with_an_empty_picker(page, live_serv
     assert not problems_of(page), problems_of(page)
 
 
+def test_the_last_answer_can_be_changed_from_the_done_view(page, live_server, labeling):
+    log_in(page, live_server, "anna", screen_url(labeling))
+    for position in range(1, IMAGES + 1):
+        expect_image(page, labeling, position)
+        search_and_view(page, "norfolk", "Norfolk terrier")
+        page.get_by_role("button", name="Confirm").click()
+    done = page.get_by_role("heading", name="Round finished")
+    expect(done).to_be_visible()
+    change = page.get_by_role("button", name="Change previous answer")
+    expect(change).to_be_visible()
+
+    change.click()
+    expect(done).to_be_hidden()
+    last_id = labeling.item_at(IMAGES).image.public_id
+    image = page.get_by_role("img", name="Image to label")
+    expect(image).to_have_attribute("src", re.compile(f"/files/images/{last_id}/$"))
+    expect(page.locator("#label-previous-banner")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", str(IMAGES))
+    # Going back without answering returns to the done view; the offer stays.
+    page.get_by_role("button", name="Back to the current image").click()
+    expect(done).to_be_visible()
+    expect(page.locator("#label-layout")).to_be_hidden()
+
+    change.click()
+    expect(page.locator("#label-previous-banner")).to_be_visible()
+    search_and_view(page, "norwich", "Norwich terrier")
+    page.get_by_role("button", name="Confirm").click()
+    expect(done).to_be_visible()
+    expect(change).to_be_visible()  # the last answer stays changeable while the round is open
+    expect(page.locator("#label-previous-banner")).to_be_hidden()
+    answers = labeling.answers()
+    assert [a.synset_id for a in answers] == [NORFOLK] * (IMAGES - 1) + [NORWICH]
+    assert answers[-1].change_count == 1
+    assert not page.problems, page.problems
+
+
 def test_a_refused_answer_shows_a_clear_error(page: Page, live_server, labeling, open_page):
     log_in(page, live_server, "anna", screen_url(labeling))
     expect_image(page, labeling, 1)

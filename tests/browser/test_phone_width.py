@@ -1,5 +1,6 @@
-"""Every main page fits a 390 px phone screen for each role: nothing scrolls the page sideways,
-and "Log out" stays on screen. Also the API's Swagger UI renders its operations from our own
+"""Every main page fits a 390 px phone screen for each role, and so does the Django admin's
+index and every model list for a study admin: nothing scrolls the page sideways, and "Log out"
+stays on screen. Also the API's Swagger UI renders its operations from our own
 server alone.
 
 Runs in both passes of scripts/test (see test_class_pages.py for the live server and the worker).
@@ -132,3 +133,26 @@ def test_swagger_ui_lists_the_operations_from_our_own_server_alone(page: Page, l
     page.wait_for_load_state("networkidle")
     assert hosts == {urlsplit(live_server.url).netloc}, hosts
     assert not problems_of(page), problems_of(page)
+
+
+def test_the_django_admin_fits_a_phone_for_a_study_admin(browser, live_server, study):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    problems = []
+    try:
+        log_in(page, live_server, "admin-maria", "/admin/")
+        # Every model list the study admin may see, as the admin's index links them.
+        lists = page.locator("#content-main th[scope=row] a").evaluate_all(
+            "links => links.map((link) => link.getAttribute('href'))"
+        )
+        assert len(lists) >= 10, lists
+        problems += [f"/admin/: {p}" for p in fits(page, "Log out")]
+        for path in lists:
+            response = page.goto(f"{live_server.url}{path}")
+            if response.status != 200:
+                problems.append(f"{path}: status {response.status}")
+                continue
+            problems += [f"{path}: {p}" for p in fits(page, "Log out")]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)

@@ -124,7 +124,11 @@ def test_another_browser_resumes_at_the_same_item(annotator, evaluation):
 def test_next_says_done_once_every_item_is_answered(client, evaluation):
     for _ in range(5):
         post_answer(client, evaluation, next_item(client, evaluation)["item"])
-    assert next_item(client, evaluation) == {"done": True, "total": 5}
+    assert next_item(client, evaluation) == {
+        "done": True,
+        "total": 5,
+        "can_change_previous": True,
+    }
 
 
 def test_the_last_item_has_nothing_to_prefetch(client, annotator, images):
@@ -256,6 +260,31 @@ def test_the_previous_answer_is_fixed_once_the_next_is_confirmed(client, evaluat
     post_answer(client, evaluation, next_item(client, evaluation)["item"])
     assert client.get(f"/api/rounds/{evaluation.pk}/previous/").json()["position"] == 2
     assert post_answer(client, evaluation, first).status_code == 409
+
+
+def test_the_last_answer_can_still_be_changed_once_the_round_is_done(client, annotator, images):
+    round = make_round(images[:2], [annotator])
+    post_answer(client, round, next_item(client, round)["item"])
+    last = next_item(client, round)["item"]
+    assert post_answer(client, round, last).json()["next"] == {
+        "done": True,
+        "total": 2,
+        "can_change_previous": True,
+    }
+    previous = client.get(f"/api/rounds/{round.pk}/previous/").json()
+    assert previous["item"] == last and previous["position"] == 2
+
+    response = post_answer(client, round, last, wnid=SHARK)
+
+    assert response.status_code == 200 and response.json()["next"]["done"] is True
+    assert Answer.objects.get(round_image__public_id=last).synset_id == SHARK
+
+
+def test_a_done_round_that_forbids_changes_offers_none(client, annotator, images):
+    round = make_round(images[:1], [annotator], allow_change_previous=False)
+    post_answer(client, round, next_item(client, round)["item"])
+    assert next_item(client, round)["can_change_previous"] is False
+    assert client.get(f"/api/rounds/{round.pk}/previous/").status_code == 404
 
 
 def test_no_previous_item_before_the_first_answer_or_when_the_round_forbids_changes(
@@ -439,14 +468,27 @@ def test_next_runs_a_fixed_handful_of_queries(client, evaluation, django_assert_
 def test_answering_runs_a_fixed_handful_of_queries(
     client, evaluation, django_assert_max_num_queries
 ):
-    # 9 queries and a savepoint (its SAVEPOINT and RELEASE count too), and at most one
-    # check that the in-memory class tree is current (every few seconds); the timing task is
-    # enqueued on commit, which a test transaction never reaches.
+    # The token, the assignment with its round, the current item with the next two and when it
+    # was served; then in one transaction (a savepoint here: its SAVEPOINT and RELEASE count)
+    # the cursor moved, the answer, its log and the next item's serving. At most one more
+    # query checks that the in-memory class tree is current (every few seconds); the timing
+    # task is enqueued on commit, which a test transaction never reaches.
     taxonomy_snapshot()  # a running server has built it long ago
+    queries = 9 + 1
     for _ in range(3):
         item = next_item(client, evaluation)["item"]
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(queries):
             assert post_answer(client, evaluation, item).status_code == 201
+
+
+def test_changing_the_previous_answer_runs_a_bounded_number_of_queries(
+    client, evaluation, django_assert_max_num_queries
+):
+    taxonomy_snapshot()
+    first = next_item(client, evaluation)["item"]
+    post_answer(client, evaluation, first)
+    with django_assert_max_num_queries(16):
+        assert post_answer(client, evaluation, first, wnid=TENCH).status_code == 200
 
 
 # --- Schema -------------------------------------------------------------------------------------

@@ -84,7 +84,11 @@ def test_a_finished_round_says_so(annotator, images):
     post_answer(client, round, next_item(client, round)["item"])
     response = login(annotator).get(f"/label/{round.pk}/")
     assert response.status_code == 200
-    assert page_config(response)["item"] == {"done": True, "total": 1}
+    assert page_config(response)["item"] == {
+        "done": True,
+        "total": 1,
+        "can_change_previous": True,
+    }
     assert "Round finished" in response.content.decode()
 
 

@@ -233,6 +233,30 @@ def test_a_replay_returns_the_original_submission_even_after_moving_on(evaluatio
     assert Answer.objects.count() == 2
 
 
+def test_a_submission_read_before_another_moved_the_cursor_is_decided_under_the_lock(
+    evaluation, annotator
+):
+    # Two requests read the assignment at the same position; the first answers. The second,
+    # the same request retried, is a replay; a new one for the same item changes that answer.
+    first_read, second_read = fresh(evaluation, annotator), fresh(evaluation, annotator)
+    item = item_serve(assignment=first_read).item
+    original = answer(first_read, item, key="k")
+    assert answer(second_read, item, key="k").status == "replayed"
+    changed = answer(fresh(evaluation, annotator), item, wnid=TENCH, key="k2")
+    assert changed.status == "changed"
+    assert Answer.objects.get().synset_id == TENCH
+    assert fresh(evaluation, annotator).answered == 1
+    assert original.next.position == changed.next.position == 2
+
+
+def test_a_key_used_for_another_answer_cannot_answer_the_current_item(evaluation, annotator):
+    assignment = fresh(evaluation, annotator)
+    answer(assignment, item_serve(assignment=assignment).item, key="k")
+    with pytest.raises(RoundConflict, match="already used"):
+        answer(assignment, item_serve(assignment=assignment).item, key="k")
+    assert fresh(evaluation, annotator).answered == 1
+
+
 def test_serving_records_the_first_time_only(evaluation, annotator):
     start = timezone.now()
     assignment = fresh(evaluation, annotator)

@@ -86,6 +86,7 @@
   var durations = []; // active seconds of the answers this page sent (for the estimate)
   var session = null; // the item on screen: {payload, timer, chosen, pins, flag, previous}
   var stashed = null; // the current item's session while the previous one is changed
+  var finished = null; // the "done" payload once every image is answered (the last may change)
   var busy = false;
   // The labeler's own median active seconds per image in this round, as the server counts it;
   // refreshed after each answer (off the critical path). Until the first answer it is unknown.
@@ -109,6 +110,7 @@
       finish(payload);
       return;
     }
+    finished = null;
     session = newSession(payload, false);
     render(confirmedAt);
     prefetch(payload.prefetch);
@@ -123,9 +125,10 @@
     if (session.previous) {
       ui.previousBanner.querySelector("[data-position]").textContent = String(payload.position);
     }
-    // While the previous answer is changed, progress stays that of the current image.
+    // While the previous answer is changed, progress stays that of the current image (or done).
     var current = session.previous && stashed ? stashed.payload : payload;
-    setProgress(current.position - 1, current.total, current);
+    if (session.previous && finished) setProgress(finished.total, finished.total, finished);
+    else setProgress(current.position - 1, current.total, current);
     picker.clear();
     clearError();
     renderChosen();
@@ -198,9 +201,10 @@
 
   function finish(payload) {
     session = null;
+    finished = payload;
     ui.layout.hidden = true;
     ui.done.hidden = false;
-    ui.changePrevious.hidden = true;
+    ui.changePrevious.hidden = !payload.can_change_previous;
     ui.previousBanner.hidden = true;
     setProgress(payload.total, payload.total, payload);
     ui.done.querySelector("h2").focus();
@@ -799,7 +803,8 @@
   // --- Changing the previous answer -------------------------------------------------------
 
   function changePrevious() {
-    if (!session || session.previous) return;
+    // From an image, or from the done view after the last one (then there is nothing to stash).
+    if (session ? session.previous : !finished) return;
     fetch(config.urls.previous, { headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (data) {
@@ -815,10 +820,12 @@
               item: data.item,
               image: data.image,
               position: data.position,
-              total: stashed.payload.total,
+              total: (stashed ? stashed.payload : finished).total,
             },
             true
           );
+          ui.done.hidden = true;
+          ui.layout.hidden = false;
           render();
         });
       })
@@ -841,6 +848,7 @@
   ui.changePrevious.addEventListener("click", changePrevious);
   ui.previousBack.addEventListener("click", function () {
     if (stashed) restoreStashed(null);
+    else if (finished) finish(finished);
   });
 
   // --- Messages ---------------------------------------------------------------------------
