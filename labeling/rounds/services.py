@@ -421,6 +421,8 @@ def answer_submit(
         )
     round = assignment.round
     _require_open(round)
+    if round.kind in (RoundKind.ANNOTATION_REVIEW, RoundKind.FINAL_REVIEW):
+        raise RoundConflict("This is a review round: send judgments, not answers.")
     request_hash = _request_hash(
         item=item,
         wnid=wnid,

@@ -5,24 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rounds', '0004_interactionlog_idle_limit_seconds'),
+        ("rounds", "0004_interactionlog_idle_limit_seconds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='round',
-            name='round_kind_valid',
+            model_name="round",
+            name="round_kind_valid",
         ),
         migrations.AlterField(
-            model_name='round',
-            name='kind',
-            field=models.CharField(choices=[('training', 'training'), ('evaluation', 'evaluation'), ('annotation_review', 'annotation review'), ('final_review', 'final review')], max_length=20),
+            model_name="round",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("training", "training"),
+                    ("evaluation", "evaluation"),
+                    ("annotation_review", "annotation review"),
+                    ("final_review", "final review"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['training', 'evaluation', 'annotation_review', 'final_review'])), name='round_kind_valid'),
+            model_name="round",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["training", "evaluation", "annotation_review", "final_review"])
+                ),
+                name="round_kind_valid",
+            ),
         ),
     ]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from argparse import ArgumentParser
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from labeling.rounds.image_lists import image_list_parse, image_list_resolve, labelers_resolve
+from labeling.rounds.image_lists import image_list_file_resolve, labelers_resolve
 from labeling.rounds.models import IDLE_LIMIT_MAX_SECONDS, Round, RoundKind
 from labeling.rounds.services import round_create, round_open
 
@@ -88,15 +86,10 @@ class Command(BaseCommand):
     def select_images(self, options: dict[str, Any]) -> tuple[list[int], list[str]]:
         """The round's image ids, and the problems found (each naming where)."""
         path = options["images"]
-        if path == "-":
-            text, where = sys.stdin.read(), "stdin"
-        else:
-            try:
-                text, where = Path(path).read_text(encoding="utf-8"), path
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"--images {path}: cannot read it ({error})") from None
-        ids, problems = image_list_resolve(image_list_parse(text))
-        return ids, [f"{where}: {problem}" for problem in problems]
+        try:
+            return image_list_file_resolve(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"--images {path}: cannot read it ({error})") from None
 
     def summary(self, round: Round, *, image_count: int, labelers: list) -> str:
         order = "in the list's order" if round.seed is None else f"shuffled with seed {round.seed}"
