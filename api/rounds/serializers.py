@@ -219,6 +219,7 @@ class ReviewCandidateSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="opaque id of the candidate in this round")
     wnid = serializers.CharField()
     name = serializers.CharField()
+    gloss = serializers.CharField()
     model_count = serializers.IntegerField(
         required=False, help_text="how many models predicted it; absent when the round hides it"
     )
@@ -269,6 +270,8 @@ class JudgmentRequestSerializer(serializers.Serializer):
 class JudgmentResponseSerializer(serializers.Serializer):
     item = serializers.CharField()
     candidate = serializers.CharField(required=False)
+    wnid = serializers.CharField(required=False, help_text="of an added class")
+    name = serializers.CharField(required=False, help_text="of an added class")
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
     problematic = serializers.CharField(required=False)
     next = ReviewNextItemSerializer()

@@ -30,9 +30,10 @@ def review_settings(*, round_id: int) -> ReviewRound | None:
 def item_candidates(
     *, round_image_id: int, reviewer_id: int, hide_model_counts: bool
 ) -> list[dict[str, Any]]:
-    """The item's candidates as its reviewer sees them, in their listed order: opaque id, class,
-    the reviewer's own verdict so far, and (unless hidden) how many models predicted it. Nothing
-    else: not where a candidate came from, nor anyone else's verdict. One query."""
+    """The item's candidates as its reviewer sees them, in their listed order: opaque id, class
+    (wnid, name, gloss), the reviewer's own verdict so far, and (unless hidden) how many models
+    predicted it. Nothing else: not where a candidate came from, nor anyone else's verdict. One
+    query."""
     mine = Judgment.objects.filter(round_candidate=OuterRef("pk"), reviewer_id=reviewer_id)
     rows = (
         RoundCandidate.objects.filter(round_image_id=round_image_id)
@@ -42,16 +43,18 @@ def item_candidates(
             "public_id",
             "candidate__synset__wnid",
             "candidate__synset__display_name",
+            "candidate__synset__gloss",
             "candidate__model_count",
             "verdict",
         )
     )
     found = []
-    for public_id, wnid, name, model_count, verdict in rows:
+    for public_id, wnid, name, gloss, model_count, verdict in rows:
         entry: dict[str, Any] = {
             "id": public_id,
             "wnid": wnid,
             "name": name,
+            "gloss": gloss,
             "verdict": verdict,
         }
         if not hide_model_counts:

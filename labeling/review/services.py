@@ -601,7 +601,13 @@ def candidate_add(
             verdict=Verdict.CORRECT,
             key=idempotency_key,
         )
-        return {"item": item, "candidate": round_candidate.public_id, "verdict": Verdict.CORRECT}
+        return {
+            "item": item,
+            "candidate": round_candidate.public_id,
+            "verdict": Verdict.CORRECT,
+            "wnid": wnid,
+            "name": synset.display_name,
+        }
 
     return _review_request(
         assignment=assignment,

@@ -168,7 +168,7 @@ def test_nothing_a_final_reviewer_loads_tells_a_persons_candidate_from_a_models(
         sources = {c["wnid"]: c for c in body["candidates"]}
         assert len(sources) >= 2  # the labeler's class and at least one model's
         for candidate in body["candidates"]:
-            assert set(candidate) == {"id", "wnid", "name", "verdict"}
+            assert set(candidate) == {"id", "wnid", "name", "gloss", "verdict"}
             assert candidate["id"] not in ids
             response = post(
                 client, final_review, {"candidate": candidate["id"], "verdict": "unclear"}
