@@ -68,6 +68,8 @@ class ReviewRoundAdmin(admin.ModelAdmin):
     """A review round's settings, change report and agreement; its adjudication page."""
 
     list_display = ["round", "consensus_rule", "hide_model_counts", "source_round"]
+    list_filter = ["round__kind", "round__state", "consensus_rule"]
+    search_fields = ["round__name"]
     fields = [
         "round",
         "consensus_rule",
