@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from labeling.review.models import Verdict
-from labeling.review.selectors import item_candidates, review_settings
+from labeling.review.selectors import item_candidates
 from labeling.review.services import REASON_MAX_LENGTH
 from labeling.rounds.events import MAX_EVENTS, MAX_SEARCH_TEXT, EventType
 from labeling.rounds.models import NOTE_MAX_LENGTH, Answer, Flag, Picker, RoundKind, RoundState
@@ -238,12 +238,7 @@ def review_next_item_data(served: ServedItem, request: Request, *, reviewer_id: 
     """next_item_data with the item's candidates, in a review round."""
     data = next_item_data(served, request)
     if served.item is not None:
-        review = review_settings(round_id=served.item.round_id)
-        data["candidates"] = item_candidates(
-            round_image_id=served.item.pk,
-            reviewer_id=reviewer_id,
-            hide_model_counts=review is None or review.hide_model_counts,
-        )
+        data["candidates"] = item_candidates(round_image_id=served.item.pk, reviewer_id=reviewer_id)
     return data
 
 

@@ -8,9 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db import connection
 
 from labeling.review.models import (
+    Candidate,
     Judgment,
     ReviewFlag,
     ReviewOutcome,
@@ -19,37 +20,32 @@ from labeling.review.models import (
     Verdict,
 )
 from labeling.rounds.models import Round
+from labeling.taxonomy.models import Synset
 
 JUDGED_VERDICTS = (Verdict.CORRECT, Verdict.WRONG, Verdict.UNCLEAR)  # what agreement counts
 
 
-def review_settings(*, round_id: int) -> ReviewRound | None:
-    return ReviewRound.objects.filter(round_id=round_id).first()
-
-
-def item_candidates(
-    *, round_image_id: int, reviewer_id: int, hide_model_counts: bool
-) -> list[dict[str, Any]]:
+def item_candidates(*, round_image_id: int, reviewer_id: int) -> list[dict[str, Any]]:
     """The item's candidates as its reviewer sees them, in their listed order: opaque id, class
-    (wnid, name, gloss), the reviewer's own verdict so far, and (unless hidden) how many models
-    predicted it. Nothing else: not where a candidate came from, nor anyone else's verdict. One
-    query."""
-    mine = Judgment.objects.filter(round_candidate=OuterRef("pk"), reviewer_id=reviewer_id)
-    rows = (
-        RoundCandidate.objects.filter(round_image_id=round_image_id)
-        .annotate(verdict=Subquery(mine.values("verdict")[:1]))
-        .order_by("order")
-        .values_list(
-            "public_id",
-            "candidate__synset__wnid",
-            "candidate__synset__display_name",
-            "candidate__synset__gloss",
-            "candidate__model_count",
-            "verdict",
-        )
+    (wnid, name, gloss), the reviewer's own verdict so far, and how many models predicted it
+    unless the round hides that. Nothing else: not where a candidate came from, nor anyone
+    else's verdict. One query, written out: it runs on every `next` of a review round."""
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT rc.public_id, s.wnid, s.display_name, s.gloss, c.model_count, j.verdict, "
+        f"rr.hide_model_counts FROM {q(RoundCandidate._meta.db_table)} rc "
+        f"JOIN {q(Candidate._meta.db_table)} c ON c.id = rc.candidate_id "
+        f"JOIN {q(Synset._meta.db_table)} s ON s.id = c.synset_id "
+        f"JOIN {q(ReviewRound._meta.db_table)} rr ON rr.round_id = rc.round_id "
+        f"LEFT JOIN {q(Judgment._meta.db_table)} j "
+        "ON j.round_candidate_id = rc.id AND j.reviewer_id = %s "
+        f"WHERE rc.round_image_id = %s ORDER BY rc.{q('order')}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [reviewer_id, round_image_id])
+        rows = cursor.fetchall()
     found = []
-    for public_id, wnid, name, gloss, model_count, verdict in rows:
+    for public_id, wnid, name, gloss, model_count, verdict, hide in rows:
         entry: dict[str, Any] = {
             "id": public_id,
             "wnid": wnid,
@@ -57,7 +53,7 @@ def item_candidates(
             "gloss": gloss,
             "verdict": verdict,
         }
-        if not hide_model_counts:
+        if not hide:
             entry["model_count"] = model_count
         found.append(entry)
     return found

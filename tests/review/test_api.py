@@ -40,7 +40,7 @@ def test_next_lists_the_candidates_with_model_counts(
     round = make_review_round(images, reviewers)
     client = api_client_for(reviewers[0])
     next_of(client, round)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         body = next_of(client, round)
     assert body["position"] == 1
     assert [(c["wnid"], c["model_count"], c["verdict"]) for c in body["candidates"]] == [
