@@ -57,3 +57,8 @@ def test_an_admin_adjudicates_seeing_every_judgment(judged, study_admin, images)
 def test_a_reviewer_cannot_open_the_adjudication_page(judged, reviewers):
     response = login(reviewers[0]).get(f"/admin/review/reviewround/{judged.pk}/adjudicate/")
     assert response.status_code == 302  # to the admin login
+
+
+def test_the_rounds_admin_page_links_to_its_review_page(judged, study_admin):
+    page = login(study_admin).get(f"/admin/rounds/round/{judged.pk}/change/").content.decode()
+    assert f"/admin/review/reviewround/{judged.pk}/change/" in page
