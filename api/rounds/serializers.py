@@ -9,6 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from labeling.review.models import Verdict
+from labeling.review.selectors import item_candidates
+from labeling.review.services import REASON_MAX_LENGTH
 from labeling.rounds.events import MAX_EVENTS, MAX_SEARCH_TEXT, EventType
 from labeling.rounds.models import NOTE_MAX_LENGTH, Answer, Flag, Picker, RoundKind, RoundState
 from labeling.rounds.selectors import Progress, RoundSummary
@@ -229,3 +232,62 @@ class AnswerSerializer(serializers.ModelSerializer):
             "note",
             "change_count",
         ]
+
+
+class ReviewCandidateSerializer(serializers.Serializer):
+    """A candidate as a reviewer sees it: never where it came from nor others' verdicts."""
+
+    id = serializers.CharField(help_text="opaque id of the candidate in this round")
+    wnid = serializers.CharField()
+    name = serializers.CharField()
+    gloss = serializers.CharField()
+    model_count = serializers.IntegerField(
+        required=False, help_text="how many models predicted it; absent when the round hides it"
+    )
+    verdict = serializers.ChoiceField(
+        choices=Verdict.choices, allow_null=True, help_text="the caller's own verdict so far"
+    )
+
+
+class ReviewNextItemSerializer(NextItemSerializer):
+    """In a review round the current item also lists its candidates."""
+
+    candidates = ReviewCandidateSerializer(many=True, required=False)
+
+
+def review_next_item_data(served: ServedItem, request: Request, *, reviewer_id: int) -> dict:
+    """next_item_data with the item's candidates, in a review round."""
+    data = next_item_data(served, request)
+    if served.item is not None:
+        data["candidates"] = item_candidates(round_image_id=served.item.pk, reviewer_id=reviewer_id)
+    return data
+
+
+class JudgmentRequestSerializer(serializers.Serializer):
+    """One of: a verdict on a candidate; a class added to an item; an item flagged problematic."""
+
+    candidate = serializers.CharField(max_length=32, required=False)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+    item = serializers.CharField(max_length=32, required=False)
+    add_wnid = serializers.CharField(max_length=32, required=False)
+    problematic = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, help_text="why the item is problematic"
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        given = set(attrs)
+        if given not in ({"candidate", "verdict"}, {"item", "add_wnid"}, {"item", "problematic"}):
+            raise serializers.ValidationError(
+                'Send {"candidate", "verdict"}, {"item", "add_wnid"} or {"item", "problematic"}.'
+            )
+        return attrs
+
+
+class JudgmentResponseSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    candidate = serializers.CharField(required=False)
+    wnid = serializers.CharField(required=False, help_text="of an added class")
+    name = serializers.CharField(required=False, help_text="of an added class")
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+    problematic = serializers.CharField(required=False)
+    next = ReviewNextItemSerializer()

@@ -10,4 +10,5 @@ urlpatterns = [
     ),
     path("rounds/<int:round_id>/progress/", views.ProgressView.as_view(), name="round-progress"),
     path("rounds/<int:round_id>/answers/", views.AnswersView.as_view(), name="round-answers"),
+    path("rounds/<int:round_id>/judgments/", views.JudgmentsView.as_view(), name="round-judgments"),
 ]

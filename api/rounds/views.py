@@ -20,6 +20,12 @@ from api.rounds import serializers as s
 from api.schema import NO_SUCH_PAGE, error_responses
 from labeling.accounts.permissions import HasAnyRole
 from labeling.accounts.roles import Role, user_roles
+from labeling.review.services import (
+    REVIEW_KINDS,
+    candidate_add,
+    judgment_record,
+    review_flag_record,
+)
 from labeling.rounds.events import MAX_EVENTS_BYTES
 from labeling.rounds.models import Assignment, RoundKind
 from labeling.rounds.selectors import (
@@ -86,9 +92,17 @@ class RoundListView(RoundsAPIMixin, generics.GenericAPIView):
 class NextItemView(RoundsAPIMixin, APIView):
     """The caller's current item (recording when it was first served), or done."""
 
-    @extend_schema(responses={200: s.NextItemSerializer, **error_responses(401, 403, 404, 409)})
+    @extend_schema(
+        responses={200: s.ReviewNextItemSerializer, **error_responses(401, 403, 404, 409)},
+        description="In a review round the item also lists its `candidates`.",
+    )
     def get(self, request: Request, round_id: int) -> Response:
-        served = item_serve(assignment=assignment_or_404(request, round_id))
+        assignment = assignment_or_404(request, round_id)
+        served = item_serve(assignment=assignment)
+        if assignment.round.kind in REVIEW_KINDS:
+            return Response(
+                s.review_next_item_data(served, request, reviewer_id=assignment.user_id)
+            )
         return Response(s.next_item_data(served, request))
 
 
@@ -175,5 +189,56 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
             data["feedback"] = answer_feedback(
                 image_id=outcome.answer.round_image.image_id, chosen=outcome.log.synset_id
             ).as_dict()
+        code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
+        return Response(data, status=code)
+
+
+class JudgmentsView(RoundsAPIMixin, APIView):
+    """POST: in a review round, the caller judges a candidate, adds a class to an item, or flags
+    an item problematic. An item is done once every candidate has the caller's verdict."""
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.JudgmentRequestSerializer,
+        responses={
+            201: s.JudgmentResponseSerializer,
+            200: s.JudgmentResponseSerializer,
+            **error_responses(400, 401, 403, 404, 409, 415),
+        },
+        description="201 the first time; 200 for a repeated request (same Idempotency-Key and "
+        "body: nothing is written again); 409 for an item that is not the caller's (yet), a "
+        "round that is not an open review round, or a key reused for another body.",
+    )
+    def post(self, request: Request, round_id: int) -> Response:
+        assignment = assignment_or_404(request, round_id)
+        body = s.JudgmentRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        given = body.validated_data
+        key = request.headers.get("Idempotency-Key")
+        if "verdict" in given:
+            outcome = judgment_record(
+                assignment=assignment,
+                candidate=given["candidate"],
+                verdict=given["verdict"],
+                idempotency_key=key,
+            )
+        elif "add_wnid" in given:
+            outcome = candidate_add(
+                assignment=assignment,
+                item=given["item"],
+                wnid=given["add_wnid"],
+                idempotency_key=key,
+            )
+        else:
+            outcome = review_flag_record(
+                assignment=assignment,
+                item=given["item"],
+                reason=given["problematic"],
+                idempotency_key=key,
+            )
+        data = {
+            **outcome.result,
+            "next": s.review_next_item_data(outcome.next, request, reviewer_id=assignment.user_id),
+        }
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return Response(data, status=code)

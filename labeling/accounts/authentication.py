@@ -64,6 +64,7 @@ def _fields() -> tuple[list[Field], list[Field]]:
 @functools.cache
 def _sql(vendor: str) -> str:
     """The statement for one database vendor (quoting differs), made once."""
+
     def quote(name: str | None) -> str:
         assert name is not None  # concrete fields have columns
         return connection.ops.quote_name(name)

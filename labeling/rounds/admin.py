@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from labeling.accounts.roles import Role
 from labeling.admin_mixins import ReadOnlyAdmin
@@ -161,7 +163,14 @@ class RoundAdmin(admin.ModelAdmin):
             "created_at",
             "opened_at",
             "closed_at",
+            *(["review_page"] if hasattr(obj, "review") else []),
         ]
+
+    @admin.display(description="review")
+    def review_page(self, obj: Round) -> str:
+        """A review round's change report, agreement and adjudication live on its review page."""
+        url = reverse("admin:review_reviewround_change", args=[obj.pk])
+        return format_html('<a href="{}">Change report, agreement and adjudication</a>', url)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -171,7 +180,7 @@ class RoundAdmin(admin.ModelAdmin):
         fixed = ["kind", "seed"]
         if obj.state != "draft":
             fixed += ["allow_change_previous", "idle_limit_seconds"]
-        return [*self.readonly_fields, *fixed]
+        return [*self.readonly_fields, *fixed, "review_page"]
 
     def save_model(self, request, obj: Round, form: RoundForm, change: bool) -> None:
         data = form.cleaned_data

@@ -4,8 +4,10 @@ ImageNetV2 40-hex id); blank lines and `#` comments are ignored. Also the labele
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -49,6 +51,17 @@ def image_list_resolve(listed: list[ListedName]) -> tuple[list[int], list[str]]:
             first_line[image_id] = entry.line
             ids.append(image_id)
     return ids, problems
+
+
+def image_list_file_resolve(path: str) -> tuple[list[int], list[str]]:
+    """image_list_resolve of a file's list (- reads stdin); each problem names where. Raises
+    OSError or UnicodeDecodeError when the file cannot be read."""
+    if path == "-":
+        text, where = sys.stdin.read(), "stdin"
+    else:
+        text, where = Path(path).read_text(encoding="utf-8"), path
+    ids, problems = image_list_resolve(image_list_parse(text))
+    return ids, [f"{where}: {problem}" for problem in problems]
 
 
 def labelers_resolve(usernames: Iterable[str]) -> tuple[list[User], list[str]]:

@@ -17,6 +17,8 @@ from labeling.accounts.roles import Role, user_roles
 from labeling.guide.selectors import guide_for_class
 from labeling.images.gallery import gallery_for_class
 from labeling.images.selectors import reference_count_for_class
+from labeling.review.pages import review_screen
+from labeling.review.services import REVIEW_KINDS
 from labeling.rounds.models import RoundKind
 from labeling.rounds.selectors import assignment_for, assignment_progress
 from labeling.rounds.services import RoundConflict, item_serve
@@ -41,6 +43,8 @@ def label_screen(request: HttpRequest, round_id: int) -> HttpResponse:
     if assignment is None:
         raise Http404("No such round among yours.")
     round = assignment.round
+    if round.kind in REVIEW_KINDS:
+        return review_screen(request, assignment)
     try:
         item = next_item_data(item_serve(assignment=assignment), request)
     except RoundConflict as conflict:

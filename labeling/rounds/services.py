@@ -500,6 +500,8 @@ def answer_submit(
             }
         )
     _require_open(assignment.round)
+    if assignment.round.kind in (RoundKind.ANNOTATION_REVIEW, RoundKind.FINAL_REVIEW):
+        raise RoundConflict("This is a review round: send judgments, not answers.")
     submission = _Submission(
         item=item,
         wnid=wnid,

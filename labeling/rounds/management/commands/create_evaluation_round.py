@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import sys
 from argparse import ArgumentParser
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from labeling.guide.services import GuideFrozen, guide_freeze
-from labeling.rounds.image_lists import image_list_parse, image_list_resolve, labelers_resolve
+from labeling.rounds.image_lists import image_list_file_resolve, labelers_resolve
 from labeling.rounds.models import IDLE_LIMIT_MAX_SECONDS, Round, RoundKind
 from labeling.rounds.sampling import DEFAULT_SOURCES, evaluation_sample
 from labeling.rounds.services import SEED_LIMIT, round_create, round_open
@@ -130,15 +128,10 @@ class Command(BaseCommand):
             )
             return sample.image_ids, sample.problems
         path = options["images"]
-        if path == "-":
-            text, where = sys.stdin.read(), "stdin"
-        else:
-            try:
-                text, where = Path(path).read_text(encoding="utf-8"), path
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"--images {path}: cannot read it ({error})") from None
-        ids, problems = image_list_resolve(image_list_parse(text))
-        return ids, [f"{where}: {problem}" for problem in problems]
+        try:
+            return image_list_file_resolve(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"--images {path}: cannot read it ({error})") from None
 
     def summary(self, round: Round, *, image_count: int, labelers: list, frozen: bool) -> str:
         order = "in the list's order" if round.seed is None else f"shuffled with seed {round.seed}"

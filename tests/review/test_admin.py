@@ -1,0 +1,64 @@
+"""Admins see a review round's change report and agreement, apply its consensus rule and
+adjudicate what the rule left open, seeing every judgment."""
+
+from __future__ import annotations
+
+import pytest
+
+from labeling.review.models import Decision, ImageLabel, LabelChange, RoundCandidate
+from tests.helpers import login
+from tests.review.conftest import GOLDFISH, TENCH
+from tests.review.factories import make_review_round
+from tests.review.test_services import judge_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def judged(images, reviewers):
+    """Everyone agrees except on goldfish of image 1 (rev3 says wrong)."""
+    round = make_review_round(images, reviewers)
+    for reviewer in reviewers[:2]:
+        judge_all(round, reviewer, {TENCH: "correct", GOLDFISH: "correct"})
+    judge_all(round, reviewers[2], {TENCH: "correct"})
+    return round
+
+
+def test_the_review_round_page_shows_the_change_report_and_agreement(judged, study_admin):
+    client = login(study_admin)
+    url = f"/admin/review/reviewround/{judged.pk}/adjudicate/"
+    assert client.post(url, {"apply": "1"}).status_code == 302
+    page = client.get(f"/admin/review/reviewround/{judged.pk}/change/").content.decode()
+    assert "1 images labeled: 0 unchanged, 1 with labels added" in page
+    assert "Fleiss&#x27; kappa" in page or "Fleiss' kappa" in page
+    assert "rev1 / rev2: 1.000 over 6 candidates" in page
+
+
+def test_an_admin_adjudicates_seeing_every_judgment(judged, study_admin, images):
+    client = login(study_admin)
+    url = f"/admin/review/reviewround/{judged.pk}/adjudicate/"
+    client.post(url, {"apply": "1"})
+    page = client.get(url).content.decode()
+    assert page.count("<section") == 2  # goldfish of images 1 and 2
+    assert "rev1: correct" in page and "rev3: wrong" in page
+    for rc in RoundCandidate.objects.filter(round=judged, decision__isnull=True):
+        response = client.post(url, {"candidate": rc.public_id, "state": "correct", "note": "fins"})
+        assert response.status_code == 302
+    assert Decision.objects.filter(how="adjudication").count() == 2
+    assert (
+        ImageLabel.objects.filter(image=images[1], synset__wnid=GOLDFISH).get().state == "correct"
+    )
+    change = LabelChange.objects.get(image=images[1], synset__wnid=GOLDFISH)
+    assert (change.changed_by, change.old_state, change.new_state) == (study_admin, "", "correct")
+    assert "adjudication by adam: fins" in change.source
+    assert "Nothing waits" in client.get(url).content.decode()
+
+
+def test_a_reviewer_cannot_open_the_adjudication_page(judged, reviewers):
+    response = login(reviewers[0]).get(f"/admin/review/reviewround/{judged.pk}/adjudicate/")
+    assert response.status_code == 302  # to the admin login
+
+
+def test_the_rounds_admin_page_links_to_its_review_page(judged, study_admin):
+    page = login(study_admin).get(f"/admin/rounds/round/{judged.pk}/change/").content.decode()
+    assert f"/admin/review/reviewround/{judged.pk}/change/" in page

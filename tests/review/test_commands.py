@@ -1,0 +1,71 @@
+"""create_review_round, create_final_review, review_consensus and review_report."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from labeling.review.models import ReviewRound, RoundCandidate
+from labeling.rounds.models import Round, RoundKind
+from tests.review.conftest import NAMES
+from tests.review.test_services import judge_all
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def image_list(tmp_path, images):
+    path = tmp_path / "images.txt"
+    path.write_text("# review\n" + "\n".join(NAMES) + "\n")
+    return path
+
+
+def test_create_review_round_prints_the_round_id_last(image_list, reviewers):
+    out = run(
+        "create_review_round",
+        "--name=Review A",
+        f"--images={image_list}",
+        "--reviewers=rev1,rev2,rev3",
+        "--hide-model-counts",
+    )
+    round = Round.objects.get(pk=int(out.strip().splitlines()[-1]))
+    assert (round.kind, round.state, round.image_count) == (RoundKind.ANNOTATION_REVIEW, "open", 3)
+    assert ReviewRound.objects.get(round=round).hide_model_counts
+    assert RoundCandidate.objects.filter(round=round).count() == 6  # 3 + 2 + 1
+
+
+def test_create_review_round_writes_nothing_for_an_unknown_reviewer(image_list, reviewers):
+    with pytest.raises(CommandError, match="no round was created"):
+        run("create_review_round", "--name=R", f"--images={image_list}", "--reviewers=rev1,nobody")
+    assert not Round.objects.exists()
+
+
+def test_review_report_prints_json_after_consensus(image_list, reviewers):
+    round_id = run(
+        "create_review_round", "--name=R", f"--images={image_list}", "--reviewers=rev1,rev2"
+    ).split()[-1]
+    round = Round.objects.get(pk=round_id)
+    for reviewer in reviewers[:2]:
+        judge_all(round, reviewer, {"n01440764": "correct"})
+    assert "labels set for 3 images" in run("review_consensus", f"--round={round_id}")
+    report = json.loads(run("review_report", f"--round={round_id}", "--format=json"))
+    assert (report["images"], report["labels_added"], report["fleiss_kappa"]) == (3, 3, 1.0)
+    assert "unchanged" in run("review_report", f"--round={round_id}")
+
+
+def test_create_final_review_refuses_a_round_that_is_not_an_evaluation(image_list, reviewers):
+    round_id = run(
+        "create_review_round", "--name=R", f"--images={image_list}", "--reviewers=rev1"
+    ).split()[-1]
+    with pytest.raises(CommandError, match="evaluation round"):
+        run("create_final_review", f"--from-round={round_id}", "--name=F", "--reviewers=rev2")
