@@ -166,7 +166,9 @@ def measure(round_id: int, reviewers: list, rng: random.Random) -> dict:
     for n in range(MEASURED + WARM_UP):
         client = clients[n % len(clients)]
         counting = n == WARM_UP - 1
-        capture = CaptureQueriesContext(connection) if counting else nullcontext([])
+        capture: CaptureQueriesContext | nullcontext[list] = (
+            CaptureQueriesContext(connection) if counting else nullcontext([])
+        )
         started, started_cpu = time.perf_counter(), time.process_time()
         with capture as next_queries:
             served = client.get(next_url)
@@ -195,6 +197,8 @@ def measure(round_id: int, reviewers: list, rng: random.Random) -> dict:
                 judgment_ms.append(elapsed)
                 judgment_cpu.append(cpu)
         if counting:
+            assert isinstance(next_queries, CaptureQueriesContext)
+            assert isinstance(judgment_queries, CaptureQueriesContext)
             queries = {"next": len(next_queries), "judgments (last)": len(judgment_queries)}
             slowest = sorted(
                 [*next_queries.captured_queries, *judgment_queries.captured_queries],

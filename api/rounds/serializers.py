@@ -255,7 +255,9 @@ class ReviewNextItemSerializer(NextItemSerializer):
     candidates = ReviewCandidateSerializer(many=True, required=False)
 
 
-def review_next_item_data(served: ServedItem, request: Request, *, reviewer_id: int) -> dict:
+def review_next_item_data(
+    served: ServedItem, request: HttpRequest | Request, *, reviewer_id: int
+) -> dict:
     """next_item_data with the item's candidates, in a review round."""
     data = next_item_data(served, request)
     if served.item is not None:

@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     GUIDE_FROZEN = "guide.frozen", "guide frozen"
     GUIDE_RELEASED = "guide.released", "guide freeze released"
     ROLES_CHANGED = "user.roles_changed", "roles changed"
+    ADJUDICATED = "adjudication.decided", "adjudication decided"
 
 
 class AuditEntry(models.Model):

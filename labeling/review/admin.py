@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
+from labeling.accounts.roles import signed_in
 from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.review.models import (
     Candidate,
@@ -70,7 +71,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
     list_display = ["round", "consensus_rule", "hide_model_counts", "source_round"]
     list_filter = ["round__kind", "round__state", "consensus_rule"]
     search_fields = ["round__name"]
-    fields = [
+    fields = readonly_fields = (
         "round",
         "consensus_rule",
         "hide_model_counts",
@@ -78,8 +79,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         "change_report",
         "agreement",
         "adjudication",
-    ]
-    readonly_fields = fields
+    )
     list_select_related = ["round", "source_round"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -153,7 +153,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
 
     def _adjudicate_post(self, request: HttpRequest, review: ReviewRound) -> None:
         if "apply" in request.POST:
-            counts = review_consensus_apply(round=review.round, by=request.user)
+            counts = review_consensus_apply(round=review.round, by=signed_in(request.user))
             self.message_user(
                 request,
                 f"{counts['decided']} decided by the rule, {counts['adjudication']} waiting; "
@@ -169,7 +169,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         adjudication_decide(
             round_candidate=candidate,
             state=request.POST.get("state", ""),
-            by=request.user,
+            by=signed_in(request.user),
             note=request.POST.get("note", ""),
         )
         self.message_user(request, "Decided.", messages.SUCCESS)

@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from labeling.audit.models import AuditAction
+from labeling.audit.services import audit_record
 from labeling.images.models import Image
 from labeling.images.services import images_mark_problematic
 from labeling.importing.batch import chunked
@@ -246,13 +248,13 @@ def review_round_create(
     name: str,
     kind: str,
     image_ids: Sequence[int],
-    reviewers: Iterable[AbstractBaseUser],
+    reviewers: Iterable[User],
     candidates: Mapping[int, Sequence[int]] | None = None,
     hide_model_counts: bool = False,
     consensus_rule: str = ConsensusRule.UNANIMOUS,
     source_round: Round | None = None,
     seed: int | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     open: bool = True,
 ) -> Round:
     """A review round of these images (in this order) and reviewers, open unless told not.
@@ -350,11 +352,11 @@ def final_review_create(
     *,
     source_round: Round,
     name: str,
-    reviewers: Iterable[AbstractBaseUser],
+    reviewers: Iterable[User],
     seed: int | None = None,
     models_per_image: int = 2,
     consensus_rule: str = ConsensusRule.UNANIMOUS,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Round:
     """A blind final review of an evaluation round's answers.
 
@@ -418,7 +420,7 @@ class ReviewOutcomeOfRequest:
     next: ServedItem
 
 
-def _review_key_check(idempotency_key: Any) -> None:
+def _review_key_check(idempotency_key: Any) -> str:
     if not isinstance(idempotency_key, str) or not KEY_RE.match(idempotency_key):
         raise ValidationError(
             {
@@ -428,6 +430,7 @@ def _review_key_check(idempotency_key: Any) -> None:
                 ]
             }
         )
+    return idempotency_key
 
 
 def _review_request(
@@ -440,7 +443,6 @@ def _review_request(
 ) -> ReviewOutcomeOfRequest:
     """Apply one judgments request once: a retry with the same key and body gets the first
     result back; the same key with another body is a conflict. Serves the next item after."""
-    _review_key_check(idempotency_key)
     if assignment.round.kind not in REVIEW_KINDS:
         raise RoundConflict("This round is not a review round; answer its items instead.")
     request_hash = hashlib.sha256(
@@ -522,10 +524,11 @@ def _judgment_write(
 
 
 def judgment_record(
-    *, assignment: Assignment, candidate: str, verdict: str, idempotency_key: str
+    *, assignment: Assignment, candidate: str, verdict: str, idempotency_key: str | None
 ) -> ReviewOutcomeOfRequest:
     """The reviewer's verdict on a candidate (by its opaque id) of their current image or of
     one they already judged; a new verdict replaces their earlier one."""
+    key = _review_key_check(idempotency_key)
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": [f"One of {', '.join(Verdict.values)}."]})
     found: list[RoundCandidate] = []
@@ -546,13 +549,13 @@ def judgment_record(
             round_candidate=found[0],
             reviewer_id=assignment.user_id,
             verdict=verdict,
-            key=idempotency_key,
+            key=key,
         )
         return {"item": item.public_id, "candidate": candidate, "verdict": verdict}
 
     return _review_request(
         assignment=assignment,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         request={"candidate": candidate, "verdict": verdict},
         apply=apply,
         item_of=item_of,
@@ -567,10 +570,11 @@ def _item_of(assignment: Assignment, item: str) -> Callable[[], RoundImage | Non
 
 
 def candidate_add(
-    *, assignment: Assignment, item: str, wnid: str, idempotency_key: str
+    *, assignment: Assignment, item: str, wnid: str, idempotency_key: str | None
 ) -> ReviewOutcomeOfRequest:
     """The reviewer adds a class to an image (judged correct by them): it becomes a candidate of
     the image for every reviewer of the round, so those already past the image come back to it."""
+    key = _review_key_check(idempotency_key)
     synset = classes_by_wnid(wnids=[wnid]).get(wnid)
     if synset is None:
         raise ValidationError({"add_wnid": [f"{wnid!r} is not one of the 1000 classes."]})
@@ -599,7 +603,7 @@ def candidate_add(
             round_candidate=round_candidate,
             reviewer_id=assignment.user_id,
             verdict=Verdict.CORRECT,
-            key=idempotency_key,
+            key=key,
         )
         return {
             "item": item,
@@ -611,7 +615,7 @@ def candidate_add(
 
     return _review_request(
         assignment=assignment,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         request={"item": item, "add_wnid": wnid},
         apply=apply,
         item_of=_item_of(assignment, item),
@@ -619,7 +623,7 @@ def candidate_add(
 
 
 def review_flag_record(
-    *, assignment: Assignment, item: str, reason: str, idempotency_key: str
+    *, assignment: Assignment, item: str, reason: str, idempotency_key: str | None
 ) -> ReviewOutcomeOfRequest:
     """The reviewer marks an image problematic, saying why (a new reason replaces theirs)."""
     reason = reason.strip()
@@ -636,7 +640,7 @@ def review_flag_record(
 
     return _review_request(
         assignment=assignment,
-        idempotency_key=idempotency_key,
+        idempotency_key=_review_key_check(idempotency_key),
         request={"item": item, "problematic": reason},
         apply=apply,
         item_of=_item_of(assignment, item),
@@ -657,7 +661,7 @@ def consensus_of(verdicts: Sequence[str], *, rule: str) -> str | None:
     return verdict if n * 2 > sum(counted.values()) else None
 
 
-def review_consensus_apply(*, round: Round, by: AbstractBaseUser | None = None) -> dict[str, int]:
+def review_consensus_apply(*, round: Round, by: User | None = None) -> dict[str, int]:
     """Decide every candidate every reviewer has judged by the round's rule; then set the labels
     of each image whose candidates are all decided. Returns counts: decided, to adjudicate,
     images labeled. Running it again changes nothing."""
@@ -686,7 +690,7 @@ def review_consensus_apply(*, round: Round, by: AbstractBaseUser | None = None) 
 
 
 def adjudication_decide(
-    *, round_candidate: RoundCandidate, state: str, by: AbstractBaseUser, note: str = ""
+    *, round_candidate: RoundCandidate, state: str, by: User, note: str = ""
 ) -> Decision:
     """An admin decides a candidate the rule left open (or overrides a decision not yet applied
     to the image's labels); the image's labels are set once all its candidates are decided."""
@@ -702,6 +706,18 @@ def adjudication_decide(
             round_candidate=round_candidate,
             defaults={"state": state, "how": "adjudication", "decided_by": by, "note": note},
         )
+        audit_record(
+            actor=by,
+            action=AuditAction.ADJUDICATED,
+            target=decision,
+            details={
+                "round": round_candidate.round_id,
+                "image": round_candidate.candidate.image_id,
+                "wnid": round_candidate.candidate.synset_id,
+                "state": state,
+                "note": note,
+            },
+        )
         why = f"review:{round_candidate.round_id} adjudication by {by.get_username()}"
         _outcomes_apply(
             round=round_candidate.round,
@@ -716,7 +732,7 @@ def _outcomes_apply(
     *,
     round: Round,
     source: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     image_ids: Sequence[int] | None = None,
 ) -> int:
     """Set the labels of the round's images whose candidates are all decided and not yet

@@ -11,7 +11,7 @@ from labeling.images.copies import annotator_copy_create
 from labeling.images.services import image_create
 from labeling.review.models import Judgment
 from labeling.taxonomy.models import Synset
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 from tests.images.factories import picture, val_source
 from tests.review.factories import make_review_round, predict
@@ -85,7 +85,7 @@ def test_a_reviewer_judges_two_images_with_the_keyboard_only(page: Page, live_se
             (2, TENCH, "correct"),
         ]
     )
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)
 
 
 def test_the_review_screen_fits_a_phone(open_page, live_server, review):
@@ -95,4 +95,4 @@ def test_the_review_screen_fits_a_phone(open_page, live_server, review):
     expect(page.get_by_role("group", name="goldfish", exact=True)).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

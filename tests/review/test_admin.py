@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from labeling.audit.models import AuditEntry
 from labeling.review.models import Decision, ImageLabel, LabelChange, RoundCandidate
 from tests.helpers import login
 from tests.review.conftest import GOLDFISH, TENCH
@@ -52,6 +53,11 @@ def test_an_admin_adjudicates_seeing_every_judgment(judged, study_admin, images)
     assert (change.changed_by, change.old_state, change.new_state) == (study_admin, "", "correct")
     assert "adjudication by adam: fins" in change.source
     assert "Nothing waits" in client.get(url).content.decode()
+    audited = AuditEntry.objects.filter(action="adjudication.decided")
+    assert audited.count() == 2
+    assert {(entry.actor, entry.details["state"]) for entry in audited} == {
+        (study_admin, "correct")
+    }
 
 
 def test_a_reviewer_cannot_open_the_adjudication_page(judged, reviewers):

@@ -97,10 +97,10 @@ def test_an_unknown_wnid_is_400_and_a_later_item_409(images, reviewers):
     client = api_client_for(reviewers[0])
     item = next_of(client, round)["item"]
     assert post(client, round, {"item": item, "add_wnid": "n99999999"}).status_code == 400
-    later = RoundCandidate.objects.filter(round=round, position=2).first().public_id
+    later = RoundCandidate.objects.filter(round=round, position=2)[0].public_id
     assert post(client, round, {"candidate": later, "verdict": "wrong"}).status_code == 409
     other = make_review_round(images, reviewers, name="Other")
-    foreign = RoundCandidate.objects.filter(round=other, position=1).first().public_id
+    foreign = RoundCandidate.objects.filter(round=other, position=1)[0].public_id
     assert post(client, round, {"candidate": foreign, "verdict": "wrong"}).status_code == 409
 
 

@@ -67,7 +67,10 @@ def test_a_rounds_agreement_matches_the_hand_computed_example(images, reviewers)
             reviewers, rows[(rc.position, rc.candidate.synset.wnid)], strict=True
         ):
             Judgment.objects.create(
-                round_candidate=rc, reviewer=reviewer, verdict=verdict, idempotency_key=uuid.uuid4()
+                round_candidate=rc,
+                reviewer=reviewer,
+                verdict=verdict,
+                idempotency_key=str(uuid.uuid4()),
             )
     agreement = review_agreement(round=round)
     assert agreement.kappa == pytest.approx(22 / 82)

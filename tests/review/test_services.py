@@ -87,7 +87,7 @@ def test_a_repeated_request_is_answered_from_the_first_and_a_reused_key_conflict
 ):
     round = make_review_round(images, reviewers)
     assignment = assignment_of(round, reviewers[0])
-    rc = RoundCandidate.objects.filter(round=round, position=1).first()
+    rc = RoundCandidate.objects.filter(round=round, position=1)[0]
     first = judgment_record(
         assignment=assignment, candidate=rc.public_id, verdict="correct", idempotency_key="k1"
     )
@@ -105,7 +105,7 @@ def test_a_repeated_request_is_answered_from_the_first_and_a_reused_key_conflict
 
 def test_a_reviewer_cannot_judge_an_image_ahead_of_their_current_one(images, reviewers):
     round = make_review_round(images, reviewers)
-    later = RoundCandidate.objects.filter(round=round, position=2).first()
+    later = RoundCandidate.objects.filter(round=round, position=2)[0]
     with pytest.raises(RoundConflict, match="not one of your items"):
         judgment_record(
             assignment=assignment_of(round, reviewers[0]),
@@ -117,7 +117,7 @@ def test_a_reviewer_cannot_judge_an_image_ahead_of_their_current_one(images, rev
 
 def test_an_unknown_verdict_is_refused(images, reviewers):
     round = make_review_round(images, reviewers)
-    rc = RoundCandidate.objects.filter(round=round).first()
+    rc = RoundCandidate.objects.filter(round=round)[0]
     with pytest.raises(ValidationError):
         judgment_record(
             assignment=assignment_of(round, reviewers[0]),
