@@ -87,6 +87,8 @@ def parse_database_url(url: str, *, setting: str = "DATABASE_URL") -> dict:
             "PORT": str(port or ""),
             "OPTIONS": {"connect_timeout": 5, **options},
             "CONN_MAX_AGE": conn_max_age,
+            # A kept connection is checked before each request reuses it (a restarted server).
+            "CONN_HEALTH_CHECKS": conn_max_age > 0,
         }
     raise ConfigError(
         f"{setting} has unsupported scheme {parts.scheme!r}; use postgres://… or sqlite:////…"

@@ -80,6 +80,13 @@ def test_postgres_url_becomes_a_postgresql_database_entry():
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("study", "user", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
     assert db["OPTIONS"]["sslmode"] == "require"
+    assert (db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]) == (0, False)
+
+
+def test_kept_postgres_connections_are_checked_before_reuse():
+    db = parse_database_url("postgres://user@db.example/study?conn_max_age=60")
+    assert (db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert "conn_max_age" not in db["OPTIONS"]  # ours, not a libpq option
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,8 @@ def test_database_url_points_to_the_postgres_service_in_a_form_the_settings_acce
     assert database["HOST"] == "postgres"
     assert database["PORT"] in ("", "5432")
     assert database["NAME"]
+    # Every request opening its own connection costs a few ms each: the deployment keeps them.
+    assert database["CONN_MAX_AGE"] >= 30
 
 
 def test_database_credentials_match_the_postgres_service(services):
