@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from api.research import serializers as s
 from api.research.permissions import IsResearcherOrAdmin
 from api.research.streaming import CSVRenderer, JSONLinesRenderer, stream_response
-from api.schema import error_responses
+from api.schema import ErrorSerializer, error_responses
 from labeling.research import selectors as tables
 from labeling.research.exports import FORMATS, bundle_write
 from labeling.research.selectors import Table
@@ -61,9 +61,17 @@ def _page_serializer(name: str, row: type[serializers.Serializer]) -> serializer
     )
 
 
+# DRF's content negotiation answers 404 for a `?format=` no renderer of the list takes.
+NO_SUCH_FORMAT = "no such format (`?format=` other than json, csv, jsonl, api)"
+
+
 def list_schema(
-    query: type[serializers.Serializer], row: type[serializers.Serializer], *, errors=(404,)
+    query: type[serializers.Serializer], row: type[serializers.Serializer], *, missing: str = ""
 ) -> Any:
+    """The list's schema; `missing` names what a path parameter can fail to find (a 404)."""
+    not_found = (
+        f"No such {missing}, or {NO_SUCH_FORMAT}" if missing else NO_SUCH_FORMAT.capitalize()
+    )
     return extend_schema(
         tags=["research"],
         parameters=[query],
@@ -75,7 +83,8 @@ def list_schema(
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR, description="the whole list, one JSON object a line"
             ),
-            **error_responses(400, 401, 403, *errors),
+            **error_responses(400, 401, 403),
+            404: OpenApiResponse(response=ErrorSerializer, description=not_found),
         },
     )
 
@@ -111,7 +120,7 @@ class ResearchListView(APIView):
         )
 
 
-@extend_schema_view(get=list_schema(s.ImageQuerySerializer, s.ImageRowSerializer, errors=()))
+@extend_schema_view(get=list_schema(s.ImageQuerySerializer, s.ImageRowSerializer))
 class ImagesView(ResearchListView):
     """The images: source, original label, whether problematic (and why)."""
 
@@ -121,7 +130,7 @@ class ImagesView(ResearchListView):
         return tables.images_table(**filters)
 
 
-@extend_schema_view(get=list_schema(s.ClassQuerySerializer, s.ClassRowSerializer, errors=()))
+@extend_schema_view(get=list_schema(s.ClassQuerySerializer, s.ClassRowSerializer))
 class ClassesView(ResearchListView):
     """The 1000 classes with their group and every path from the root of the hierarchy."""
 
@@ -131,7 +140,7 @@ class ClassesView(ResearchListView):
         return tables.classes_table(**filters)
 
 
-@extend_schema_view(get=list_schema(s.LabelQuerySerializer, s.LabelRowSerializer, errors=()))
+@extend_schema_view(get=list_schema(s.LabelQuerySerializer, s.LabelRowSerializer))
 class LabelsView(ResearchListView):
     """The final labels: the current verdict (correct, wrong, unclear) per image and class."""
 
@@ -141,9 +150,7 @@ class LabelsView(ResearchListView):
         return tables.labels_table(**filters)
 
 
-@extend_schema_view(
-    get=list_schema(s.HumanPredictionQuerySerializer, s.PredictionRowSerializer, errors=())
-)
+@extend_schema_view(get=list_schema(s.HumanPredictionQuerySerializer, s.PredictionRowSerializer))
 class HumanPredictionsView(ResearchListView):
     """Labelers' answers as predictions, in the models' row shape (labelers by pseudonym)."""
 
@@ -154,7 +161,9 @@ class HumanPredictionsView(ResearchListView):
 
 
 @extend_schema_view(
-    get=list_schema(s.RoundHumanPredictionQuerySerializer, s.PredictionRowSerializer)
+    get=list_schema(
+        s.RoundHumanPredictionQuerySerializer, s.PredictionRowSerializer, missing="round"
+    )
 )
 class RoundHumanPredictionsView(ResearchListView):
     """One round's human predictions (as /api/research/human-predictions/?round=R)."""
@@ -166,9 +175,7 @@ class RoundHumanPredictionsView(ResearchListView):
         return tables.human_predictions_table(round=round.pk, **filters)
 
 
-@extend_schema_view(
-    get=list_schema(s.ModelPredictionQuerySerializer, s.PredictionRowSerializer, errors=())
-)
+@extend_schema_view(get=list_schema(s.ModelPredictionQuerySerializer, s.PredictionRowSerializer))
 class ModelPredictionsView(ResearchListView):
     """Models' predictions (every rank stored), in the humans' row shape."""
 
@@ -178,7 +185,7 @@ class ModelPredictionsView(ResearchListView):
         return tables.model_predictions_table(**filters)
 
 
-@extend_schema_view(get=list_schema(s.RoundQuerySerializer, s.RoundRowSerializer, errors=()))
+@extend_schema_view(get=list_schema(s.RoundQuerySerializer, s.RoundRowSerializer))
 class RoundsView(ResearchListView):
     """Every round with its seed, image count and number of labelers."""
 

@@ -206,7 +206,7 @@ def human_predictions_import(
         (round_image_id, username): wnid
         for round_image_id, username, wnid in Answer.objects.filter(
             round_image__round=round, labeler__username__in=usernames.values()
-        ).values_list("round_image_id", "labeler__username", "synset_id")
+        ).values_list("round_image_id", "labeler__username", "synset__wnid")
     }
     new: list[HumanRow] = []
     for row in rows:

@@ -32,7 +32,7 @@ def evaluation_images_eligible(*, sources: Sequence[str]) -> dict[tuple[str, str
         Image.objects.filter(source__slug__in=sources, problematic=False, pk__in=annotated)
         .exclude(pk__in=trained)
         .order_by("source__slug", "original_label_id", "original_name")
-        .values_list("pk", "source__slug", "original_label_id")
+        .values_list("pk", "source__slug", "original_label__wnid")
     )
     eligible: dict[tuple[str, str], list[int]] = defaultdict(list)
     for pk, source, wnid in rows.iterator(chunk_size=5000):

@@ -38,6 +38,7 @@ def _class_indices() -> tuple[dict[str, int], dict[int, int]]:
     by_wnid: dict[str, int] = {}
     by_id: dict[int, int] = {}
     for pk, wnid, index in rows:
+        assert index is not None  # classes() keeps only synsets with a class index
         by_wnid[wnid] = index
         by_id[pk] = index
     return by_wnid, by_id
@@ -61,7 +62,7 @@ def round_matrices(*, round: Round) -> RoundMatrices:
         .values_list(
             "image_id",
             "image__source__slug",
-            "image__original_label_id",
+            "image__original_label__wnid",
             "image__problematic",
             "image__original_name",
         )
@@ -91,7 +92,7 @@ def round_matrices(*, round: Round) -> RoundMatrices:
     answers = (
         Answer.objects.filter(round_image__round=round)
         .order_by("labeler_id")
-        .values_list("labeler_id", "round_image__image_id", "synset_id", "active_time")
+        .values_list("labeler_id", "round_image__image_id", "synset__wnid", "active_time")
     )
     labelers: dict[int, int] = {}
     human_cells: list[tuple[int, int, int, float]] = []

@@ -14,8 +14,7 @@ from rest_framework.test import APIClient
 
 from labeling.images.models import Image
 from labeling.predictions.models import ClassifierModel
-from labeling.research.selectors import PREDICTION_COLUMNS
-from labeling.scoring.selectors import labeler_pseudonym
+from labeling.research.selectors import PREDICTION_COLUMNS, labeler_pseudonym
 from tests.helpers import api_client_for
 from tests.scoring.factories import make_scored_round, wnid
 

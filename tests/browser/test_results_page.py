@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 from tests.scoring.factories import make_scored_round
 
@@ -32,4 +32,4 @@ def test_the_results_page_fits_a_phone_and_shows_the_figure(
     assert page.evaluate(OVERFLOW) <= 390
     assert page.get_by_role("region", name="Table 1").is_visible()
     assert page.get_by_role("link", name="Results").is_visible()
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

@@ -52,6 +52,7 @@ def test_csv_rows_become_answers_of_pseudonymous_participants(tmp_path, round):
     assert Assignment.objects.get(round=round, user=a).answered == 2
     timed = Answer.objects.get(labeler=a, round_image__image__original_name=VAL_NAMES[0])
     assert (timed.synset_id, timed.active_time) == (TENCH, timedelta(seconds=12.5))
+    assert timed.answered_at is not None and timed.served_at is not None
     assert timed.answered_at - timed.served_at == timedelta(seconds=30)
     assert Answer.objects.filter(labeler__username=f"r{round.pk}-Human-B").count() == 1
 

@@ -101,6 +101,7 @@ def test_the_command_samples_shuffles_together_and_records_the_seed(pool):
 
 def test_without_a_seed_one_is_drawn_and_recorded_and_rebuilds_the_sample(pool):
     round, _ = sample_round("--per-class", "1", "--sources", "imagenet-val")
+    assert round.seed is not None
     again = evaluation_sample(per_class=1, sources=["imagenet-val"], seed=round.seed).image_ids
     assert sorted(RoundImage.objects.filter(round=round).values_list("image_id", flat=True)) == (
         sorted(again)

@@ -69,14 +69,14 @@ def answer_create(
 ) -> Answer:
     """An answer as an imported one is stored (no interaction log)."""
     now = timezone.now()
-    timed = seconds is not None
+    active = None if seconds is None else timedelta(seconds=seconds)
     return Answer.objects.create(
         round_image=RoundImage.objects.get(round=round, image=image),
         labeler=labeler,
         synset_id=wnid(index),
-        served_at=now - timedelta(seconds=seconds or 0) if timed else None,
-        answered_at=now if timed else None,
-        active_time=timedelta(seconds=seconds) if timed else None,
+        served_at=None if active is None else now - active,
+        answered_at=None if active is None else now,
+        active_time=active,
         idempotency_key=f"test-{image.pk}",
     )
 

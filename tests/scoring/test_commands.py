@@ -6,7 +6,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from labeling.scoring.selectors import labeler_pseudonym, round_scores
+from labeling.research.selectors import labeler_pseudonym
+from labeling.scoring.selectors import round_scores
 from tests.scoring.factories import make_scored_round
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from labeling.scoring.selectors import labeler_pseudonym
+from labeling.research.selectors import labeler_pseudonym
 from tests.helpers import login
 from tests.scoring.factories import make_scored_round
 

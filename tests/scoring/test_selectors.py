@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 from scipy.stats import beta
 
-from labeling.scoring.selectors import labeler_pseudonym, round_matrices, round_scores
+from labeling.research.selectors import labeler_pseudonym
+from labeling.scoring.selectors import round_matrices, round_scores
 from tests.scoring.factories import make_scored_round, wnid
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,7 @@ def test_intervals_are_the_beta_quantiles(scored):
 def test_problematic_images_are_left_out(scored):
     matrices = round_matrices(round=scored.round)
     assert matrices.images.problematic.sum() == 1
+    assert matrices.images.ids is not None
     assert (
         matrices.images.ids[matrices.images.problematic.argmax()] == "ILSVRC2012_val_00000005.JPEG"
     )

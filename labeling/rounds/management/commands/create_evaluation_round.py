@@ -6,6 +6,7 @@ import secrets
 from argparse import ArgumentParser
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -133,11 +134,11 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"--images {path}: cannot read it ({error})") from None
 
-    def summary(self, round: Round, *, image_count: int, labelers: list, frozen: bool) -> str:
+    def summary(self, round: Round, *, image_count: int, labelers: list[User], frozen: bool) -> str:
         order = "in the list's order" if round.seed is None else f"shuffled with seed {round.seed}"
         names = ", ".join(user.username for user in labelers) or "none yet"
-        frozen = "; guide frozen" if frozen else ""
+        guide = "; guide frozen" if frozen else ""
         return (
             f"Created {round.kind} round {round.pk} {round.name!r}: {image_count} images "
-            f"{order}; labelers: {names}; {round.state}{frozen}."
+            f"{order}; labelers: {names}; {round.state}{guide}."
         )
