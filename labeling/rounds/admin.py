@@ -4,6 +4,8 @@ timing rows are read-only here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -81,8 +83,9 @@ class RoundForm(forms.ModelForm):
             raise forms.ValidationError(problems)
         return image_ids
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         # A new round's images are checked against the training/evaluation pool here, so the
         # form shows the service's refusal (an existing round's save reports it as a message).
         if self.instance.pk is None and data.get("kind") and data.get("add_images"):

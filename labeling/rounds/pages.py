@@ -56,23 +56,24 @@ def label_screen(request: HttpRequest, round_id: int) -> HttpResponse:
         )
     progress = assignment_progress(assignment=assignment)
     api = {name: reverse(f"api:round-{name}", args=[round.pk]) for name in _ROUND_ENDPOINTS}
+    urls = {
+        **api,
+        "search": reverse("api:class-search"),
+        "previews": reverse("api:reference-previews"),
+        "taxonomy": reverse("api:taxonomy-root"),
+        "candidate": reverse("label:candidate", args=[WNID_PLACEHOLDER]),
+        "login": reverse("login"),
+    }
+    if round.kind == RoundKind.TRAINING:
+        urls["feedback"] = reverse("training:feedback", args=[round.pk, "ITEM"])
     config = {
         "round": {"id": round.pk, "name": round.name, "kind": round.kind},
         "idle_limit_seconds": round.idle_limit_seconds,
         "median_active_seconds": progress.median_active_seconds,
         "csrf_token": get_token(request),
         "item": item,
-        "urls": {
-            **api,
-            "search": reverse("api:class-search"),
-            "previews": reverse("api:reference-previews"),
-            "taxonomy": reverse("api:taxonomy-root"),
-            "candidate": reverse("label:candidate", args=[WNID_PLACEHOLDER]),
-            "login": reverse("login"),
-        },
+        "urls": urls,
     }
-    if round.kind == RoundKind.TRAINING:
-        config["urls"]["feedback"] = reverse("training:feedback", args=[round.pk, "ITEM"])
     return render(
         request,
         "rounds/label.html",

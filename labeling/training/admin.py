@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 
-from labeling.accounts.roles import Role
+from labeling.accounts.roles import Role, signed_in
 from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.rounds.models import Round
 from labeling.training.models import AnswerStat, ReviewComment, TrainingRequest
@@ -78,7 +78,9 @@ class TrainingRequestAdmin(ReadOnlyAdmin):
     def make_rounds(self, request: HttpRequest, queryset: QuerySet[TrainingRequest]) -> None:
         for training_request in queryset:
             try:
-                round = training_request_fulfil(request=training_request, created_by=request.user)
+                round = training_request_fulfil(
+                    request=training_request, created_by=signed_in(request.user)
+                )
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
             else:
@@ -110,7 +112,7 @@ class TrainingRequestAdmin(ReadOnlyAdmin):
                     seed=data["seed"],
                     labelers=data["labelers"],
                     open=not data["draft"],
-                    created_by=request.user,
+                    created_by=signed_in(request.user),
                 )
             except ValidationError as error:
                 form.add_error(None, error)

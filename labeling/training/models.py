@@ -134,7 +134,7 @@ class ReviewComment(models.Model):
         ordering = ["round_image_id", "created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(text="") & LessThanOrEqual(Length("text"), COMMENT_MAX_LENGTH),
+                condition=Q(~Q(text=""), LessThanOrEqual(Length("text"), COMMENT_MAX_LENGTH)),
                 name="review_comment_text_length",
             ),
         ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
@@ -69,7 +69,7 @@ def training_pool(
         pk__in=RoundImage.objects.filter(round__kind=RoundKind.EVALUATION).values("image_id")
     )
     if under or classes:
-        images = images.filter(original_label_id__in=wnids)
+        images = images.filter(original_label__wnid__in=wnids)
     if sources:
         images = images.filter(source__slug__in=sources)
     return images
@@ -82,7 +82,7 @@ def correct_classes(*, image_ids: Iterable[int]) -> dict[int, list[str]]:
     """Each image's correct classes: its multi-label correct set where review gave it one, else
     its original label. The original label comes first when it is correct, then by wnid."""
     ids = list(image_ids)
-    originals = dict(Image.objects.filter(pk__in=ids).values_list("pk", "original_label_id"))
+    originals = dict(Image.objects.filter(pk__in=ids).values_list("pk", "original_label__wnid"))
     labeled: dict[int, set[str]] = defaultdict(set)
     for image_id, wnid in ImageLabel.objects.filter(
         image_id__in=ids, state=LabelState.CORRECT
@@ -154,7 +154,7 @@ def _with_intervals(
     ]
 
 
-def _stats(labeler: AbstractBaseUser | None = None) -> QuerySet[AnswerStat]:
+def _stats(labeler: User | None = None) -> QuerySet[AnswerStat]:
     stats = AnswerStat.objects.all()
     return stats if labeler is None else stats.filter(labeler=labeler)
 
@@ -169,7 +169,7 @@ def _counts(stats: QuerySet[AnswerStat], field: str) -> list[tuple[str, int, int
     ]
 
 
-def accuracy_by_class(*, labeler: AbstractBaseUser) -> list[Accuracy]:
+def accuracy_by_class(*, labeler: User) -> list[Accuracy]:
     counts = _counts(_stats(labeler), "reference")
     names = dict(
         Synset.objects.filter(wnid__in=[c[0] for c in counts]).values_list("wnid", "display_name")
@@ -177,12 +177,12 @@ def accuracy_by_class(*, labeler: AbstractBaseUser) -> list[Accuracy]:
     return _with_intervals([(k, names.get(k, k), r, t) for k, r, t in counts])
 
 
-def accuracy_by_group(*, labeler: AbstractBaseUser) -> list[Accuracy]:
+def accuracy_by_group(*, labeler: User) -> list[Accuracy]:
     labels = {value: str(label) for value, label in ClassGroup.choices}
     return _with_intervals([(k, labels[k], r, t) for k, r, t in _counts(_stats(labeler), "group")])
 
 
-def accuracy_by_round(*, labeler: AbstractBaseUser) -> list[Accuracy]:
+def accuracy_by_round(*, labeler: User) -> list[Accuracy]:
     stats = _stats(labeler)
     names = dict(stats.values_list("round_id", "round__name").distinct())
     medians = _median_active(stats, "round_id")
@@ -197,7 +197,7 @@ def _median_active(stats: QuerySet[AnswerStat], field: str) -> dict[str, float |
     return {key: median(values) for key, values in seconds.items()}
 
 
-def median_active_seconds(*, labeler: AbstractBaseUser) -> float | None:
+def median_active_seconds(*, labeler: User) -> float | None:
     """The labeler's median active time per training image."""
     return _median_active(_stats(labeler), "labeler_id").get(str(labeler.pk))
 
@@ -212,16 +212,16 @@ class Confusion:
     labelers: int
 
 
-def confused_pairs(*, labeler: AbstractBaseUser | None = None, limit: int = 10) -> list[Confusion]:
+def confused_pairs(*, labeler: User | None = None, limit: int = 10) -> list[Confusion]:
     """The (correct class, chosen class) pairs answered wrongly most often, by one labeler or
     all of them, with how many labelers made each mistake."""
     rows = list(
         _stats(labeler)
         .filter(correct=False)
-        .values("reference", "chosen")
+        .values("reference__wnid", "chosen__wnid")
         .annotate(n=Count("pk"), people=Count("labeler", distinct=True))
-        .values_list("reference", "chosen", "n", "people")
-        .order_by("-n", "-people", "reference", "chosen")[:limit]
+        .values_list("reference__wnid", "chosen__wnid", "n", "people")
+        .order_by("-n", "-people", "reference__wnid", "chosen__wnid")[:limit]
     )
     names = dict(
         Synset.objects.filter(wnid__in={w for r in rows for w in r[:2]}).values_list(
@@ -231,7 +231,7 @@ def confused_pairs(*, labeler: AbstractBaseUser | None = None, limit: int = 10) 
     return [Confusion(a, names.get(a, a), b, names.get(b, b), n, p) for a, b, n, p in rows]
 
 
-def learning_curve(*, labeler: AbstractBaseUser) -> dict[str, list[tuple[str, float, int]]]:
+def learning_curve(*, labeler: User) -> dict[str, list[tuple[str, float, int]]]:
     """Per group, the labeler's accuracy in each training round in the order they took them:
     (round name, accuracy, answers)."""
     rows = (
@@ -247,7 +247,7 @@ def learning_curve(*, labeler: AbstractBaseUser) -> dict[str, list[tuple[str, fl
     return dict(curve)
 
 
-def training_suggestions(*, labeler: AbstractBaseUser, limit: int = 3) -> list[Confusion]:
+def training_suggestions(*, labeler: User, limit: int = 3) -> list[Confusion]:
     """What to practise next: the labeler's most frequent confusions, each suggesting a round on
     the two classes they mixed up."""
     return confused_pairs(labeler=labeler, limit=limit)
@@ -274,14 +274,15 @@ def labelers_by_rounds() -> tuple[list[tuple[int, str]], list[LabelerRounds]]:
     for user, round_id, active in stats.exclude(active_seconds=None).values_list(
         "labeler__username", "round_id", "active_seconds"
     ):
-        seconds[(user, round_id)].append(active)
+        if active is not None:  # excluded above; the types cannot know it
+            seconds[(user, round_id)].append(active)
     table: dict[str, dict[int, Accuracy]] = defaultdict(dict)
     if counts:
         low, high = clopper_pearson(
             np.array([c[2] for c in counts]), np.array([c[3] for c in counts])
         )
         for (user, round_id, right, total), lo, hi in zip(counts, low, high, strict=True):
-            active = seconds.get((user, round_id))
+            times = seconds.get((user, round_id))
             table[user][round_id] = Accuracy(
                 str(round_id),
                 "",
@@ -289,7 +290,7 @@ def labelers_by_rounds() -> tuple[list[tuple[int, str]], list[LabelerRounds]]:
                 total,
                 float(lo),
                 float(hi),
-                median(active) if active else None,
+                median(times) if times else None,
             )
     return rounds, [LabelerRounds(user, cells) for user, cells in table.items()]
 
@@ -321,14 +322,14 @@ def training_requests_open() -> QuerySet[TrainingRequest]:
     return TrainingRequest.objects.filter(state=RequestState.OPEN).select_related("labeler")
 
 
-def training_requests_of(*, labeler: AbstractBaseUser) -> QuerySet[TrainingRequest]:
+def training_requests_of(*, labeler: User) -> QuerySet[TrainingRequest]:
     return TrainingRequest.objects.filter(labeler=labeler).select_related("round")
 
 
 # --- Group review -----------------------------------------------------------------------------
 
 
-def review_allowed(*, user: AbstractBaseUser, round: Round) -> bool:
+def review_allowed(*, user: User, round: Round) -> bool:
     """May this user see the group review of a training round (every answer and the correct
     classes)? Admins and researchers always; a labeler of the round once they have answered all
     of it or it is closed, so nobody sees an answer before giving their own."""
@@ -377,7 +378,7 @@ def round_review(*, round: Round, wrong_only: bool = False) -> list[ReviewItem]:
     for item_id, username, wnid in (
         Answer.objects.filter(round_image__round=round)
         .order_by("labeler__username")
-        .values_list("round_image_id", "labeler__username", "synset_id")
+        .values_list("round_image_id", "labeler__username", "synset__wnid")
     ):
         answers[item_id].append((username, wnid))
     comments: dict[int, list[ReviewComment]] = defaultdict(list)

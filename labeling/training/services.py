@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -82,11 +82,11 @@ def training_round_create(
     classes: Sequence[str] = (),
     sources: Sequence[str] = (),
     seed: int | None = None,
-    labelers: Iterable[AbstractBaseUser] = (),
+    labelers: Iterable[User] = (),
     allow_change_previous: bool = False,
     open: bool = True,
     at_most: bool = False,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Round:
     """A training round of `count` images drawn with `seed` from the classes at or below the
     `under` nodes and the explicit `classes`, open at once unless told not. The seed (drawn if
@@ -180,7 +180,7 @@ def answer_stats_sweep(
 
 
 def training_request_create(
-    *, labeler: AbstractBaseUser, wnids: Sequence[str], note: str = ""
+    *, labeler: User, wnids: Sequence[str], note: str = ""
 ) -> TrainingRequest:
     """A labeler asks for practice on these classes or tree nodes."""
     wanted = list(dict.fromkeys(w.strip() for w in wnids if w.strip()))
@@ -201,7 +201,7 @@ def training_request_fulfil(
     count: int = DEFAULT_REQUEST_COUNT,
     name: str = "",
     seed: int | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Round:
     """Turn an open request into an open training round for its labeler of `count` images (or
     all that fit, if fewer) over every class at or below what they named."""
@@ -236,9 +236,7 @@ def training_request_decline(*, request: TrainingRequest) -> None:
 # --- Group review -----------------------------------------------------------------------------
 
 
-def review_comment_add(
-    *, round_image: RoundImage, author: AbstractBaseUser, text: str
-) -> ReviewComment:
+def review_comment_add(*, round_image: RoundImage, author: User, text: str) -> ReviewComment:
     """Add a message to the discussion of an image of a training round."""
     text = text.strip()
     if not text:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from labeling.accounts.permissions import role_required
-from labeling.accounts.roles import Role, user_roles
+from labeling.accounts.roles import Role, signed_in, user_roles
 from labeling.rounds.models import Answer, Round, RoundImage, RoundKind
 from labeling.taxonomy.models import Synset
 from labeling.training.figures import learning_curve_svg
@@ -55,7 +54,7 @@ def feedback_panel(request: HttpRequest, round_id: int, item: str) -> HttpRespon
     answer = (
         Answer.objects.select_related("round_image")
         .filter(
-            labeler=request.user,
+            labeler=signed_in(request.user),
             round_image__public_id=item,
             round_image__round_id=round_id,
             round_image__round__kind=RoundKind.TRAINING,
@@ -83,12 +82,6 @@ def feedback_panel(request: HttpRequest, round_id: int, item: str) -> HttpRespon
     return response
 
 
-def _me(request: HttpRequest) -> AbstractBaseUser:
-    """The logged-in user (every view here requires a login)."""
-    assert isinstance(request.user, AbstractBaseUser)
-    return request.user
-
-
 # --- Requests ---------------------------------------------------------------------------------
 
 
@@ -108,7 +101,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
         if problems:
             raise ValidationError(problems)
         training_request_create(
-            labeler=_me(request), wnids=wnids, note=request.POST.get("note", "")[:1000]
+            labeler=signed_in(request.user), wnids=wnids, note=request.POST.get("note", "")[:1000]
         )
     except ValidationError as error:
         if _wants_json(request):
@@ -132,7 +125,7 @@ def request_fulfil(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         count = int(request.POST.get("count") or DEFAULT_REQUEST_COUNT)
         round = training_request_fulfil(
-            request=training_request, count=count, created_by=_me(request)
+            request=training_request, count=count, created_by=signed_in(request.user)
         )
     except (ValidationError, ValueError) as error:
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
@@ -150,7 +143,7 @@ def request_fulfil(request: HttpRequest, request_id: int) -> HttpResponse:
 def my_dashboard(request: HttpRequest) -> HttpResponse:
     """The labeler's learning: curve per group, accuracy per round, group and class, their most
     confused pairs and what to practise next (one click asks for it)."""
-    user = _me(request)
+    user = signed_in(request.user)
     return render(
         request,
         "training/me.html",
@@ -169,7 +162,7 @@ def my_dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 @role_required(Role.ANNOTATOR)
 def my_curve(request: HttpRequest) -> HttpResponse:
-    svg = learning_curve_svg(learning_curve(labeler=_me(request)))
+    svg = learning_curve_svg(learning_curve(labeler=signed_in(request.user)))
     response = HttpResponse(svg, content_type="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -200,7 +193,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def _reviewable_round(request: HttpRequest, round_id: int) -> Round:
     round = get_object_or_404(Round, pk=round_id)
-    if not review_allowed(user=_me(request), round=round):
+    if not review_allowed(user=signed_in(request.user), round=round):
         raise Http404("No group review of this round for you (yet).")
     return round
 
@@ -230,7 +223,9 @@ def review_comment(request: HttpRequest, round_id: int, item: str) -> HttpRespon
     round_image = get_object_or_404(RoundImage, round=round, public_id=item)
     try:
         review_comment_add(
-            round_image=round_image, author=_me(request), text=request.POST.get("text", "")
+            round_image=round_image,
+            author=signed_in(request.user),
+            text=request.POST.get("text", ""),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -20,7 +20,7 @@ from labeling.rounds.models import RoundKind
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.snapshot import taxonomy_snapshot_clear
 from labeling.training.models import AnswerStat
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user, wait_until
 from tests.images.factories import make_references, picture, val_source
 from tests.rounds.factories import make_round
@@ -114,4 +114,4 @@ def test_a_training_round_with_feedback_then_the_dashboard(page: Page, live_serv
     )
     expect(suggestion).to_be_visible()
     expect(page.get_by_role("table", name="Per training round")).to_contain_text("1 / 2")
-    assert not page.problems, page.problems
+    assert not problems_of(page), problems_of(page)

@@ -3,6 +3,8 @@ classes inside and outside the terrier subtree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from labeling.images.models import Image
@@ -24,7 +26,7 @@ def tree_document() -> dict:
 
 
 @pytest.fixture
-def tree(db, tree_document) -> None:
+def tree(db, tree_document) -> Iterator[None]:
     taxonomy_snapshot_clear()
     taxonomy_load(document=tree_document)
     yield

@@ -44,6 +44,7 @@ def test_open_requests_become_rounds_with_one_action(study_admin, annotator, lab
     )
     assert response.status_code == 302
     request.refresh_from_db()
+    assert request.round is not None
     assert request.state == RequestState.FULFILLED and request.round.image_count == 9
 
 

@@ -66,6 +66,7 @@ def test_admins_turn_an_open_request_into_a_round_in_one_step(study_admin, annot
     response = client.post(f"/training/requests/{request.pk}/round/", {"count": "5"})
     assert response.status_code == 302
     request.refresh_from_db()
+    assert request.round is not None
     assert request.state == RequestState.FULFILLED and request.round.image_count == 2
 
 

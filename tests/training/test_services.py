@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def labels(round) -> set[str]:
     return set(
-        RoundImage.objects.filter(round=round).values_list("image__original_label_id", flat=True)
+        RoundImage.objects.filter(round=round).values_list("image__original_label__wnid", flat=True)
     )
 
 

@@ -47,6 +47,7 @@ def practice(imagenet_classes, annotator):
 
 def give(assignment, wnid: str, *, active: float = 3.0):
     item = item_serve(assignment=assignment).item
+    assert item is not None
     return answer_submit(
         assignment=assignment,
         item=item.public_id,
@@ -64,10 +65,12 @@ def test_a_training_answer_gets_its_statistics_row(practice, annotator):
     assert not AnswerStat.objects.exists()  # in this test the on-commit task never runs
 
     first, second = answer_stat_compute(answer_id=right.pk), answer_stat_compute(answer_id=wrong.pk)
+    assert first is not None and second is not None
 
     assert (first.correct, first.reference_id, first.group) == (True, TENCH, ClassGroup.ORGANISM)
     assert (second.correct, second.chosen_id, second.reference_id) == (False, GOLDFISH, TENCH)
-    assert second.correct_wnids == [TENCH] and second.active_seconds <= 4.0
+    assert second.correct_wnids == [TENCH]
+    assert second.active_seconds is not None and second.active_seconds <= 4.0
 
 
 @pytest.mark.django_db
@@ -79,6 +82,7 @@ def test_a_multi_label_image_counts_a_second_correct_class_as_right(practice, an
         )
     answer = give(assignment_for(round_id=practice.pk, user=annotator), SHARK)
     stat = answer_stat_compute(answer_id=answer.pk)
+    assert stat is not None
     assert stat.correct and stat.reference_id == SHARK and stat.correct_wnids == [TENCH, SHARK]
 
 
@@ -88,10 +92,10 @@ def test_computing_twice_changes_nothing_and_other_answers_are_left_alone(
 ):
     answer = give(assignment_for(round_id=practice.pk, user=annotator), GOLDFISH)
     answer_stat_compute(answer_id=answer.pk)
-    result = answer_stat_compute_task.apply(args=[answer.pk]).get()
+    result = answer_stat_compute_task.apply(args=(answer.pk,)).get()
     assert result == {"answer_id": answer.pk, "computed": True, "pid": os.getpid()}
     assert AnswerStat.objects.count() == 1
-    assert answer_stat_compute_task.apply(args=[987654]).get()["computed"] is False
+    assert answer_stat_compute_task.apply(args=(987654,)).get()["computed"] is False
     evaluation = make_round(
         make_images(["ILSVRC2012_val_00000799.JPEG"]).values(), [annotator], name="E"
     )
@@ -147,13 +151,8 @@ def test_statistics_per_class_group_round_and_confusions(practice, annotator):
     assert by_round.label == "Fish" and by_round.median_active_seconds is not None
     (pair,) = confused_pairs(labeler=annotator)
     assert (pair.correct, pair.chosen, pair.count, pair.labelers) == (TENCH, GOLDFISH, 2, 1)
-    assert (
-        median_active_seconds(labeler=annotator)
-        == pytest.approx(
-            sorted(AnswerStat.objects.values_list("active_seconds", flat=True))[1:3], abs=100
-        )
-        or median_active_seconds(labeler=annotator) >= 0
-    )
+    median = median_active_seconds(labeler=annotator)
+    assert median is not None and median >= 0
     assert learning_curve(labeler=annotator) == {"organism": [("Fish", 0.5, 4)]}
     rounds, rows = labelers_by_rounds()
     assert rounds == [(practice.pk, "Fish")]

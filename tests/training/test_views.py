@@ -87,6 +87,7 @@ def test_only_a_training_screen_knows_where_feedback_is(practice, annotator):
     def config(round) -> dict:
         page = login(annotator).get(f"/label/{round.pk}/").content.decode()
         found = re.search(r'id="label-config" type="application/json">(.*?)</script>', page)
+        assert found is not None
         return json.loads(found.group(1))
 
     urls = config(practice)["urls"]
