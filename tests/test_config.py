@@ -164,3 +164,15 @@ def test_behind_a_tls_proxy_the_app_is_https_only_with_hsts_and_secure_cookies()
     assert values == [True, 31_536_000, True, True, True]
     # The embedded default is plain HTTP on a developer's machine: nothing forces HTTPS there.
     assert settings_value(expression)[:2] == [False, 0]
+
+
+@pytest.mark.django_db
+def test_postgres_commits_do_not_wait_for_the_disk_flush():
+    # The bargain README's "Security and reliability" states; SQLite's is synchronous=NORMAL.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL pass checks its own connections")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("off",)
