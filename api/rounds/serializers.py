@@ -3,19 +3,14 @@ service's; these serializers check shape only and describe the payloads for the 
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from labeling.review.models import Verdict
-from labeling.review.selectors import item_candidates
 from labeling.review.services import REASON_MAX_LENGTH
 from labeling.rounds.events import MAX_EVENTS, MAX_SEARCH_TEXT, EventType
 from labeling.rounds.models import NOTE_MAX_LENGTH, Answer, Flag, Picker, RoundKind, RoundState
 from labeling.rounds.selectors import Progress, RoundSummary
-from labeling.rounds.services import ServedItem
 
 
 class RoundSerializer(serializers.Serializer):
@@ -40,10 +35,6 @@ class RoundSerializer(serializers.Serializer):
         }
 
 
-def _url(request: HttpRequest | Request, name: str, public_id: str) -> str:
-    return request.build_absolute_uri(reverse(name, args=[public_id]))
-
-
 class NextItemSerializer(serializers.Serializer):
     """The caller's current item. Once every image is answered only `done` (true), `total` and
     `can_change_previous` (whether the last answer may still be changed)."""
@@ -60,28 +51,6 @@ class NextItemSerializer(serializers.Serializer):
     can_change_previous = serializers.BooleanField(required=False)
 
 
-def next_item_data(served: ServedItem, request: HttpRequest | Request) -> dict:
-    if served.item is None:
-        return {
-            "done": True,
-            "total": served.total,
-            "can_change_previous": served.can_change_previous,
-        }
-    following = served.following
-    return {
-        "item": served.item.public_id,
-        "image": _url(request, "images:image-file", served.item.image.public_id),
-        "thumbnail": _url(request, "images:image-thumbnail", served.item.image.public_id),
-        "position": served.position,
-        "total": served.total,
-        "done": False,
-        "prefetch": None
-        if following is None
-        else _url(request, "images:image-file", following.image.public_id),
-        "can_change_previous": served.can_change_previous,
-    }
-
-
 class PreviousItemSerializer(serializers.Serializer):
     """The previous item, to answer again; never its earlier answer."""
 
@@ -89,15 +58,6 @@ class PreviousItemSerializer(serializers.Serializer):
     image = serializers.URLField()
     thumbnail = serializers.URLField()
     position = serializers.IntegerField()
-
-
-def previous_item_data(item, request: HttpRequest | Request) -> dict:
-    return {
-        "item": item.public_id,
-        "image": _url(request, "images:image-file", item.image.public_id),
-        "thumbnail": _url(request, "images:image-thumbnail", item.image.public_id),
-        "position": item.position,
-    }
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -253,16 +213,6 @@ class ReviewNextItemSerializer(NextItemSerializer):
     """In a review round the current item also lists its candidates."""
 
     candidates = ReviewCandidateSerializer(many=True, required=False)
-
-
-def review_next_item_data(
-    served: ServedItem, request: HttpRequest | Request, *, reviewer_id: int
-) -> dict:
-    """next_item_data with the item's candidates, in a review round."""
-    data = next_item_data(served, request)
-    if served.item is not None:
-        data["candidates"] = item_candidates(round_image_id=served.item.pk, reviewer_id=reviewer_id)
-    return data
 
 
 class JudgmentRequestSerializer(serializers.Serializer):

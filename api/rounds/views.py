@@ -20,6 +20,7 @@ from api.rounds import serializers as s
 from api.schema import NO_SUCH_PAGE, error_responses
 from labeling.accounts.permissions import HasAnyRole
 from labeling.accounts.roles import Role, user_roles
+from labeling.review.payloads import review_next_item_data
 from labeling.review.services import (
     REVIEW_KINDS,
     candidate_add,
@@ -28,6 +29,7 @@ from labeling.review.services import (
 )
 from labeling.rounds.events import MAX_EVENTS_BYTES
 from labeling.rounds.models import Assignment, RoundKind
+from labeling.rounds.payloads import next_item_data, previous_item_data
 from labeling.rounds.selectors import (
     answers_of_round,
     assignment_for,
@@ -100,10 +102,8 @@ class NextItemView(RoundsAPIMixin, APIView):
         assignment = assignment_or_404(request, round_id)
         served = item_serve(assignment=assignment)
         if assignment.round.kind in REVIEW_KINDS:
-            return Response(
-                s.review_next_item_data(served, request, reviewer_id=assignment.user_id)
-            )
-        return Response(s.next_item_data(served, request))
+            return Response(review_next_item_data(served, request, reviewer_id=assignment.user_id))
+        return Response(next_item_data(served, request))
 
 
 class PreviousItemView(RoundsAPIMixin, APIView):
@@ -114,7 +114,7 @@ class PreviousItemView(RoundsAPIMixin, APIView):
         item = item_previous(assignment=assignment_or_404(request, round_id))
         if item is None:
             raise exceptions.NotFound("There is no previous answer you may change now.")
-        return Response(s.previous_item_data(item, request))
+        return Response(previous_item_data(item, request))
 
 
 class ProgressView(RoundsAPIMixin, APIView):
@@ -182,7 +182,7 @@ class AnswersView(RoundsAPIMixin, generics.GenericAPIView):
             **body.validated_data,
         )
         data = s.answer_response_data(
-            outcome.log, outcome.answer, s.next_item_data(outcome.next, request)
+            outcome.log, outcome.answer, next_item_data(outcome.next, request)
         )
         if assignment.round.kind == RoundKind.TRAINING:
             # Training reveals the answer at once; an evaluation round never does.
@@ -238,7 +238,7 @@ class JudgmentsView(RoundsAPIMixin, APIView):
             )
         data = {
             **outcome.result,
-            "next": s.review_next_item_data(outcome.next, request, reviewer_id=assignment.user_id),
+            "next": review_next_item_data(outcome.next, request, reviewer_id=assignment.user_id),
         }
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return Response(data, status=code)

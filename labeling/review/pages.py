@@ -8,7 +8,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 
-from api.rounds.serializers import review_next_item_data
+from labeling.review.payloads import review_next_item_data
 from labeling.rounds.models import Assignment
 from labeling.rounds.selectors import assignment_progress
 from labeling.rounds.services import RoundConflict, item_serve

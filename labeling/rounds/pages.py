@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from api.rounds.serializers import next_item_data
 from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, user_roles
 from labeling.guide.selectors import guide_for_class
@@ -20,6 +19,7 @@ from labeling.images.selectors import reference_count_for_class
 from labeling.review.pages import review_screen
 from labeling.review.services import REVIEW_KINDS
 from labeling.rounds.models import RoundKind
+from labeling.rounds.payloads import next_item_data
 from labeling.rounds.selectors import assignment_for, assignment_progress
 from labeling.rounds.services import RoundConflict, item_serve
 from labeling.taxonomy.selectors import class_get_or_404
