@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -66,19 +66,26 @@ def image_visible_to(*, user: User | AnonymousUser, image: Image) -> bool:
     """May this user see this image to label?
 
     Admins and researchers see every image. An annotator sees an image only while it is in an
-    open round assigned to them (one indexed query). Every check of "may see this image" goes
-    through here.
+    open round assigned to them, and afterwards only where a closed training round of theirs
+    held it: its answers were revealed as feedback already, the group review shows them, and
+    the training pool rule keeps those images out of every evaluation round (one indexed
+    query). Every check of "may see this image" goes through here.
     """
-    from labeling.rounds.models import RoundImage, RoundState  # rounds builds on images
+    from labeling.rounds.models import RoundImage, RoundKind, RoundState  # rounds builds on images
 
     roles = user_roles(user)
     if roles & {Role.ADMIN, Role.RESEARCHER}:
         return True
     if isinstance(user, AnonymousUser) or Role.ANNOTATOR not in roles:
         return False
-    return RoundImage.objects.filter(
-        image=image, round__state=RoundState.OPEN, round__assignments__user=user
-    ).exists()
+    return (
+        RoundImage.objects.filter(image=image, round__assignments__user=user)
+        .filter(
+            Q(round__state=RoundState.OPEN)
+            | Q(round__state=RoundState.CLOSED, round__kind=RoundKind.TRAINING)
+        )
+        .exists()
+    )
 
 
 def image_served_as_original(*, user: User | AnonymousUser) -> bool:

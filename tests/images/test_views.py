@@ -20,6 +20,7 @@ from labeling.images.services import (
     reference_image_create,
     reference_thumbnail_create,
 )
+from labeling.rounds.models import RoundKind
 from labeling.rounds.services import round_close, round_open
 from tests.helpers import login, make_user, stored_name
 from tests.images.factories import make_image, picture, probe_picture, val_source
@@ -192,6 +193,16 @@ def test_an_annotator_sees_an_image_only_while_an_open_round_of_theirs_holds_it(
     round_close(round=draft)
     assert not image_visible_to(user=annotator, image=image)
     assert login(annotator).get(f"/files/images/{image.public_id}/", headers=IMG).status_code == 403
+
+
+def test_after_a_training_round_closes_its_labelers_still_see_its_images(annotator, image):
+    # For the group review; the pool rule keeps them out of evaluation rounds.
+    other = make_user("bert", Role.ANNOTATOR)
+    training = make_round([image], [annotator], kind=RoundKind.TRAINING)
+    round_close(round=training)
+    assert image_visible_to(user=annotator, image=image)
+    assert not image_visible_to(user=other, image=image)
+    assert login(annotator).get(f"/files/images/{image.public_id}/", headers=IMG).status_code == 200
 
 
 def test_image_visible_to_is_one_query_for_an_annotator(
