@@ -119,6 +119,10 @@ class Round(models.Model):
                 name="round_images_once_opened",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="round_name_nonempty"),
+            models.CheckConstraint(
+                condition=~Q(kind=RoundKind.TRAINING, allow_change_previous=True),
+                name="round_training_answers_final",
+            ),
         ]
 
     def __str__(self) -> str:

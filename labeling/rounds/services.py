@@ -112,6 +112,7 @@ def round_create(
         raise ValidationError(problems)
     if shuffle and seed is None:
         seed = secrets.randbelow(SEED_LIMIT)
+    allow_change_previous = _may_change_previous(kind, allow_change_previous)
     with transaction.atomic():
         round = Round.objects.create(
             name=name,
@@ -236,6 +237,7 @@ def round_settings_update(
         raise ValidationError(problems)
     with transaction.atomic():
         locked = _locked(round)
+        allow_change_previous = _may_change_previous(locked.kind, allow_change_previous)
         changes_rules = (
             locked.allow_change_previous != allow_change_previous
             or locked.idle_limit_seconds != idle_limit_seconds
@@ -249,6 +251,12 @@ def round_settings_update(
         locked.idle_limit_seconds = idle_limit_seconds
         locked.save(update_fields=["name", "allow_change_previous", "idle_limit_seconds"])
     return locked
+
+
+def _may_change_previous(kind: str, asked: bool) -> bool:
+    """A training round shows the right answer right after each confirm, so its answers are
+    never changed afterwards (whatever a form's checkbox said)."""
+    return asked and kind != RoundKind.TRAINING
 
 
 def _seeded_order(image_ids: list[int], *, seed: int) -> list[int]:

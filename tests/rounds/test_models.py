@@ -44,19 +44,19 @@ def answered(evaluation, annotator) -> Answer:
 def test_round_states_and_settings_are_checked(annotator):
     now = timezone.now()
     assert refused(lambda: Round.objects.create(name="r", kind="review", state="draft"))
-    assert refused(lambda: Round.objects.create(name="r", kind="training", state="paused"))
-    assert refused(lambda: Round.objects.create(name="", kind="training"))
-    assert refused(lambda: Round.objects.create(name="r", kind="training", idle_limit_seconds=0))
-    assert refused(lambda: Round.objects.create(name="r", kind="training", seed=-1))
+    assert refused(lambda: Round.objects.create(name="r", kind="evaluation", state="paused"))
+    assert refused(lambda: Round.objects.create(name="", kind="evaluation"))
+    assert refused(lambda: Round.objects.create(name="r", kind="evaluation", idle_limit_seconds=0))
+    assert refused(lambda: Round.objects.create(name="r", kind="evaluation", seed=-1))
     # Each state needs exactly the timestamps of the moves that led to it.
-    assert refused(lambda: Round.objects.create(name="r", kind="training", state=RoundState.OPEN))
+    assert refused(lambda: Round.objects.create(name="r", kind="evaluation", state=RoundState.OPEN))
     assert refused(
-        lambda: Round.objects.create(name="r", kind="training", state="draft", opened_at=now)
+        lambda: Round.objects.create(name="r", kind="evaluation", state="draft", opened_at=now)
     )
     assert refused(
         lambda: Round.objects.create(
             name="r",
-            kind="training",
+            kind="evaluation",
             state=RoundState.CLOSED,
             opened_at=now,
             closed_at=now - timedelta(1),
@@ -64,12 +64,17 @@ def test_round_states_and_settings_are_checked(annotator):
     )
     # An open round has images.
     assert refused(
-        lambda: Round.objects.create(name="r", kind="training", state="open", opened_at=now)
+        lambda: Round.objects.create(name="r", kind="evaluation", state="open", opened_at=now)
     )
     assert not refused(
         lambda: Round.objects.create(
-            name="r", kind="training", state="open", opened_at=now, image_count=1
+            name="r", kind="evaluation", state="open", opened_at=now, image_count=1
         )
+    )
+    # A training round's answers, revealed as feedback at once, are final.
+    assert refused(lambda: Round.objects.create(name="r", kind="training"))
+    assert not refused(
+        lambda: Round.objects.create(name="r", kind="training", allow_change_previous=False)
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from labeling.rounds.models import (
@@ -13,6 +14,7 @@ from labeling.rounds.models import (
     Assignment,
     InteractionLog,
     LogKind,
+    Round,
     RoundImage,
     RoundKind,
     RoundState,
@@ -29,6 +31,7 @@ from labeling.rounds.services import (
     round_create,
     round_images_add,
     round_open,
+    round_settings_update,
     round_unassign,
 )
 from tests.helpers import make_user
@@ -126,6 +129,20 @@ def test_images_are_added_only_to_drafts(images):
     round = make_round(images[:2])
     with pytest.raises(ValidationError, match="draft"):
         round_images_add(round=round, image_ids=[images[3].pk])
+
+
+def test_a_training_rounds_answers_are_never_changed_whatever_the_form_said(images):
+    training = round_create(name="t", kind=RoundKind.TRAINING, allow_change_previous=True)
+    assert not training.allow_change_previous  # its answers were revealed as feedback
+    evaluation = round_create(name="e", kind=RoundKind.EVALUATION)
+    assert evaluation.allow_change_previous  # the default elsewhere
+    updated = round_settings_update(
+        round=training, name="t", allow_change_previous=True, idle_limit_seconds=120
+    )
+    assert not updated.allow_change_previous
+    with pytest.raises(IntegrityError):  # the database holds the rule too
+        with transaction.atomic():
+            Round.objects.filter(pk=training.pk).update(allow_change_previous=True)
 
 
 def test_a_round_moves_from_draft_to_open_to_closed_and_records_when(images):
