@@ -143,6 +143,7 @@ def build_study(rng: random.Random) -> tuple[int, list]:
             done = Round.objects.create(
                 name=f"Earlier round {r + 1}",
                 kind=RoundKind.TRAINING,
+                allow_change_previous=False,  # a training round's answers are final
                 state=RoundState.CLOSED,
                 seed=r,
                 image_count=OTHER_ROUND_IMAGES,
