@@ -560,18 +560,7 @@
 
   // --- Answering --------------------------------------------------------------------------
 
-  function idempotencyKey() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    // Outside a secure context randomUUID is missing; 16 random bytes serve as well.
-    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    return Array.prototype.map
-      .call(bytes, function (b) {
-        return b.toString(16).padStart(2, "0");
-      })
-      .join("");
-  }
+  var idempotencyKey = NS.idempotencyKey;
 
   function sleep(ms) {
     return new Promise(function (resolve) {

@@ -31,16 +31,7 @@
   var selected = 0;
   var total = Number(ui.progress.getAttribute("aria-valuemax"));
 
-  function key() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    return Array.prototype.map
-      .call(window.crypto.getRandomValues(new Uint8Array(16)), function (b) {
-        return b.toString(16).padStart(2, "0");
-      })
-      .join("");
-  }
+  var key = NS.idempotencyKey;
 
   function showError(text) {
     ui.error.textContent = text;

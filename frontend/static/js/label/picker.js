@@ -27,6 +27,22 @@
 
   NS.isAbort = isAbort;
 
+  // A fresh Idempotency-Key for one answer or judgment (both screens load this file first).
+  function idempotencyKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    // Outside a secure context randomUUID is missing; 16 random bytes serve as well.
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return b.toString(16).padStart(2, "0");
+      })
+      .join("");
+  }
+
+  NS.idempotencyKey = idempotencyKey;
+
   function Picker(options) {
     this.input = options.input;
     this.listbox = options.listbox;
