@@ -11,7 +11,7 @@ from django.urls import reverse
 from labeling.review.payloads import review_next_item_data
 from labeling.rounds.models import Assignment
 from labeling.rounds.selectors import assignment_progress
-from labeling.rounds.services import RoundConflict, item_serve
+from labeling.rounds.services import item_serve
 
 GUIDE_PLACEHOLDER = "n00000000"  # the page fills in each candidate's class
 
@@ -20,17 +20,10 @@ def review_screen(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     """The reviewer's current image (the first with a candidate they have not judged), its
     candidates and their own verdicts so far: reloading resumes where they were."""
     round = assignment.round
-    try:
-        item = review_next_item_data(
-            item_serve(assignment=assignment), request, reviewer_id=assignment.user_id
-        )
-    except RoundConflict as conflict:
-        return render(
-            request,
-            "rounds/label_unavailable.html",
-            {"round": round, "message": " ".join(conflict.messages)},
-            status=409,
-        )
+    # A RoundConflict (nothing to serve) goes up to label_screen, which answers it for every kind.
+    item = review_next_item_data(
+        item_serve(assignment=assignment), request, reviewer_id=assignment.user_id
+    )
     progress = assignment_progress(assignment=assignment)
     config = {
         "round": {"id": round.pk, "name": round.name, "kind": round.kind},

@@ -43,11 +43,11 @@ def label_screen(request: HttpRequest, round_id: int) -> HttpResponse:
     if assignment is None:
         raise Http404("No such round among yours.")
     round = assignment.round
-    if round.kind in REVIEW_KINDS:
-        return review_screen(request, assignment)
     try:
+        if round.kind in REVIEW_KINDS:
+            return review_screen(request, assignment)
         item = next_item_data(item_serve(assignment=assignment), request)
-    except RoundConflict as conflict:
+    except RoundConflict as conflict:  # nothing to serve (the round is not open): for every kind
         return render(
             request,
             "rounds/label_unavailable.html",

@@ -10,6 +10,7 @@ import pytest
 
 from labeling.review.models import RoundCandidate
 from labeling.review.services import judgment_record
+from labeling.rounds.services import round_close
 from tests.helpers import login
 from tests.review.factories import assignment_of, make_review_round
 from tests.review.test_api import final_review  # noqa: F401  (the fixture)
@@ -22,6 +23,14 @@ def config_of(page: str) -> dict:
     found = re.search(r'<script id="review-config" type="application/json">(.*?)</script>', page)
     assert found, page[:2000]
     return json.loads(found.group(1))
+
+
+def test_a_closed_review_round_is_a_409_page_as_a_labeling_round_is(images, reviewers):
+    round = make_review_round(images, reviewers)
+    round_close(round=round)
+    response = login(reviewers[0]).get(f"/label/{round.pk}/")
+    assert response.status_code == 409
+    assert 'id="review-candidates"' not in response.content.decode()
 
 
 def test_a_review_round_opens_the_review_screen_with_every_candidate(images, reviewers):
