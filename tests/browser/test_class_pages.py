@@ -17,6 +17,7 @@ from labeling.guide.models import DistinctionNote, GuideEntry
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_image_create, reference_thumbnail_create
 from labeling.taxonomy.models import Synset
+from labeling.taxonomy.snapshot import taxonomy_snapshot_clear
 from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
 from tests.images.factories import picture
@@ -39,6 +40,8 @@ def class_data(transactional_db) -> dict[str, list[ReferenceImage]]:
     # Thumbnails are made right here rather than awaited from the worker (whose task, sent on
     # commit, then finds them made: the services are idempotent).
     call_command("load_taxonomy", verbosity=0)
+    # The server process keeps the class tree of an earlier test for a few seconds; read this one.
+    taxonomy_snapshot_clear()
     make_user("anna", Role.ANNOTATOR)
     references: dict[str, list[ReferenceImage]] = {}
     for offset, wnid in enumerate([NORFOLK, NORWICH]):
