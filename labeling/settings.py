@@ -172,6 +172,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # Images larger than this many pixels are rejected as decompression bombs (Pillow's default is 89M).
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 89_478_485)
+# Image files larger than this many bytes are refused by the imports before a byte is read.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 256)
 # Set (e.g. "/protected-files/") when a web server in front serves MEDIA_ROOT at this internal
 # location: the file views then answer with X-Accel-Redirect, after their permission check, and
