@@ -199,7 +199,10 @@ def test_a_worker_killed_mid_task_leaves_the_tasks_to_the_next_worker_which_runs
         wait_until(lambda: worker_log(tmp_path / "second.log").count("succeeded") >= 2, timeout=60)
     finally:
         stop(second)
-    print(worker_log(tmp_path / "second.log")[-2000:])
+    second_log = worker_log(tmp_path / "second.log")
+    print(second_log[-2000:])
+    for name in ("interaction_log_process_task", "answer_stat_compute_task"):
+        assert f"{name}[" in second_log  # the new worker got both, the killed one's included
 
     assert AnswerTiming.objects.filter(log=log).count() == 1
     assert AnswerStat.objects.filter(answer_id=answer_id).count() == 1

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, connections
 
 from labeling.errors import DATABASE_DOWN
-from labeling.rounds.models import Answer, Assignment, InteractionLog, RoundImage
+from labeling.rounds.models import Answer, AnswerTiming, Assignment, InteractionLog, RoundImage
 from tests.helpers import api_client_for, wait_until
 from tests.images.factories import make_images
 from tests.rounds.factories import make_round
@@ -85,3 +85,5 @@ def test_an_answer_whose_database_session_is_lost_mid_write_is_a_503_and_leaves_
     assert retry.status_code == 201
     assert Answer.objects.filter(round_image__round=round).count() == 1
     assert Assignment.objects.get(round=round, user=annotator).answered == 1
+    # Its timing task is the worker's; let it finish before the tables are emptied after the test.
+    wait_until(lambda: AnswerTiming.objects.filter(answer__round_image=target).exists(), timeout=60)
