@@ -129,11 +129,22 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL) or None
+# Every task is acknowledged once it has run, and given back to the queue when the process
+# running it dies (SIGKILL, out of memory): a worker lost mid-task means the task runs again, so
+# every task is idempotent. A message taken by a worker that vanished altogether (the machine or
+# the container gone) goes back to the queue after the visibility timeout: longer than any task
+# and than the longest retry countdown (5 minutes), or a slow task would run twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=1)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "labeling")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+}
 CELERY_RESULT_EXPIRES = 3600
 # Celery beat (the `beat` service) runs these. The timing sweep processes interaction logs whose
 # task never ran (broker or worker down), so an outage delays timing rows and loses none.
@@ -172,6 +183,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # Images larger than this many pixels are rejected as decompression bombs (Pillow's default is 89M).
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 89_478_485)
+# Image files larger than this many bytes are refused by the imports before a byte is read.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 256)
 # Set (e.g. "/protected-files/") when a web server in front serves MEDIA_ROOT at this internal
 # location: the file views then answer with X-Accel-Redirect, after their permission check, and

@@ -58,25 +58,51 @@ class NotARegularFile(OSError):
     """The path is a device, a FIFO, a socket or a folder: never read it."""
 
 
+class FileTooLarge(OSError):
+    """The file has more bytes than IMAGE_MAX_BYTES: never read it."""
+
+
+def _bytes(size: int) -> str:
+    megabytes = f" ({size / 2**20:,.1f} MB)" if size >= 2**20 else ""
+    return f"{size:,} bytes{megabytes}"
+
+
 def read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file; NotARegularFile (an OSError) for anything else.
+    """The bytes of a regular file of at most IMAGE_MAX_BYTES; NotARegularFile or FileTooLarge
+    (both OSError) otherwise.
 
     Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
     descriptor (a device such as /dev/zero never ends), so the check and the read see one file.
     """
+    limit = settings.IMAGE_MAX_BYTES
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise NotARegularFile("not a regular file: a device, FIFO or socket is never read")
+        if status.st_size > limit:
+            raise FileTooLarge(_too_many_bytes(status.st_size, limit))
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+            # One byte more than allowed: a file that grew since fstat is refused too.
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLarge(_too_many_bytes(len(data), limit, grew=True))
+        return data
     finally:
         os.close(fd)
 
 
+def _too_many_bytes(size: int, limit: int, *, grew: bool = False) -> str:
+    found = "it grew while being read to" if grew else "it has"
+    return (
+        f"the file is too large: {found} {_bytes(size)}, more than the {_bytes(limit)} allowed "
+        "(IMAGE_MAX_BYTES)" + ("" if grew else "; it was not read")
+    )
+
+
 def _read_problem(exc: OSError) -> str:
-    if isinstance(exc, NotARegularFile):
+    if isinstance(exc, (NotARegularFile, FileTooLarge)):
         return str(exc)
     return f"cannot read the file ({exc.strerror or exc})"
 

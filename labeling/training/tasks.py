@@ -12,7 +12,6 @@ from labeling.training.services import answer_stat_compute, answer_stats_sweep
 
 
 @shared_task(
-    acks_late=True,
     autoretry_for=(DatabaseError,),
     retry_backoff=2,
     retry_backoff_max=300,

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from labeling.images.importing import NotARegularFile, read_regular_file
+from labeling.images.importing import FileTooLarge, NotARegularFile, read_regular_file
 from labeling.images.models import Image, ImageSource, ReferenceImage
 from tests.helpers import stored_name
 from tests.images.factories import picture, picture_with_broken_exif
@@ -523,6 +523,64 @@ def test_only_regular_files_inside_the_folder_are_read(case, expected, tmp_path)
 def test_a_device_is_never_read():
     with pytest.raises(NotARegularFile):
         read_regular_file(Path("/dev/zero"))  # would otherwise read until memory runs out
+
+
+def test_an_image_file_above_the_byte_limit_is_refused_by_name_and_the_rest_imported(
+    tmp_path, settings
+):
+    folder, labels = flat_val_folder(tmp_path)
+    settings.IMAGE_MAX_BYTES = max((folder / val_name(n)).stat().st_size for n in (2, 3))
+    write(folder / val_name(1), picture(64, 48, seed=1) + b"\0" * settings.IMAGE_MAX_BYTES)
+    size = (folder / val_name(1)).stat().st_size
+
+    output = run(
+        "import_images", str(folder), source="imagenet-val", labels=str(labels), skip_bad=True
+    )
+
+    limit = settings.IMAGE_MAX_BYTES
+    assert (
+        f"  {val_name(1)}: the file is too large: it has {size:,} bytes, more than the "
+        f"{limit:,} bytes allowed (IMAGE_MAX_BYTES); it was not read"
+    ) in output, output
+    assert "2 imported, 0 skipped as duplicate, 1 rejected" in output
+    assert set(Image.objects.values_list("original_name", flat=True)) == {val_name(2), val_name(3)}
+
+
+def test_a_file_of_exactly_the_byte_limit_is_imported(tmp_path, settings):
+    folder, labels = flat_val_folder(tmp_path, count=1)
+    settings.IMAGE_MAX_BYTES = (folder / val_name(1)).stat().st_size
+    output = run("import_images", str(folder), source="imagenet-val", labels=str(labels))
+    assert "1 imported" in output
+
+
+def test_a_reference_file_above_the_byte_limit_is_refused_and_the_batch_with_it(tmp_path, settings):
+    folder = train_folder(tmp_path, per_class=2)
+    settings.IMAGE_MAX_BYTES = 100_000
+    big = write(folder / NORFOLK / f"{NORFOLK}_0.JPEG", picture(80, 60, seed=5) + b"\0" * 100_000)
+
+    output, _ = run_failing("import_references", str(folder), per_class=5)
+
+    assert (
+        f"  {NORFOLK}/{NORFOLK}_0.JPEG: the file is too large: it has {big.stat().st_size:,} "
+        "bytes, more than the 100,000 bytes allowed (IMAGE_MAX_BYTES)"
+    ) in output, output
+    assert ReferenceImage.objects.count() == 0
+    output = run("import_references", str(folder), per_class=5, skip_bad=True)
+    assert "3 imported, 0 skipped as duplicate, 1 rejected" in output
+
+
+def test_the_byte_limit_is_checked_before_a_byte_is_read(tmp_path):
+    # 8 GB that take no disk: reading it whole would take the memory it has; the default limit
+    # (50 MB) refuses it at once.
+    huge = tmp_path / "huge.JPEG"
+    with huge.open("wb") as handle:
+        handle.truncate(8 * 1024**3)
+    with pytest.raises(FileTooLarge) as caught:
+        read_regular_file(huge)
+    assert str(caught.value) == (
+        "the file is too large: it has 8,589,934,592 bytes (8,192.0 MB), more than the "
+        "52,428,800 bytes (50.0 MB) allowed (IMAGE_MAX_BYTES); it was not read"
+    )
 
 
 def test_a_class_folder_linked_from_outside_is_not_followed(tmp_path):

@@ -190,3 +190,39 @@ def test_nothing_a_final_reviewer_loads_tells_a_persons_candidate_from_a_models(
     ):
         assert secret not in text
     assert Judgment.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_judgment_sent_twice_at_once_is_stored_once(images, reviewers):
+    """A double click on a verdict: two requests with one Idempotency-Key race on two
+    connections; one judgment is stored, both get its body."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing races")
+    round = make_review_round(images, reviewers)
+    candidate = next_of(api_client_for(reviewers[0]), round)["candidates"][0]["id"]
+    start = threading.Barrier(2)
+    responses = []
+
+    def send() -> None:
+        client = api_client_for(reviewers[0])
+        start.wait()
+        try:
+            responses.append(
+                post(client, round, {"candidate": candidate, "verdict": "correct"}, "k")
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(response.status_code for response in responses) == [200, 201]
+    assert responses[0].json() == responses[1].json()
+    assert Judgment.objects.filter(reviewer=reviewers[0]).count() == 1

@@ -98,3 +98,45 @@ def test_a_training_answer_with_its_feedback_runs_a_fixed_handful_of_queries(
         item = next_item(client, practice)["item"]
         with django_assert_max_num_queries(14):
             assert post_answer(client, practice, item, wnid=wnid).status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_training_answer_sent_twice_at_once_is_stored_and_counted_once(practice, annotator):
+    """A double click on a practice image: both requests get the same feedback, and the worker
+    writes one statistics row and one timing row."""
+    import threading
+
+    from django.db import connection, connections
+
+    from labeling.rounds.models import Answer, AnswerTiming
+    from labeling.training.models import AnswerStat
+    from tests.helpers import wait_until
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing races")
+    item = next_item(api_client_for(annotator), practice)["item"]
+    start = threading.Barrier(2)
+    responses = []
+
+    def send() -> None:
+        client = api_client_for(annotator)
+        start.wait()
+        try:
+            responses.append(post_answer(client, practice, item, wnid=GOLDFISH, key="twice"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(response.status_code for response in responses) == [200, 201]
+    assert responses[0].json() == responses[1].json()
+    assert responses[0].json()["feedback"]["correct"] is False
+    answer = Answer.objects.get(round_image__round=practice)
+    wait_until(lambda: AnswerStat.objects.filter(answer=answer).exists(), timeout=60)
+    wait_until(lambda: AnswerTiming.objects.filter(answer=answer).exists(), timeout=60)
+    assert AnswerStat.objects.filter(answer=answer).count() == 1
+    assert AnswerTiming.objects.filter(answer=answer).count() == 1
