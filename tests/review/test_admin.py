@@ -68,3 +68,28 @@ def test_a_reviewer_cannot_open_the_adjudication_page(judged, reviewers):
 def test_the_rounds_admin_page_links_to_its_review_page(judged, study_admin):
     page = login(study_admin).get(f"/admin/rounds/round/{judged.pk}/change/").content.decode()
     assert f"/admin/review/reviewround/{judged.pk}/change/" in page
+
+
+def test_an_admin_marks_an_image_problematic_instead_of_deciding_its_classes(
+    judged, study_admin, images
+):
+    client = login(study_admin)
+    url = f"/admin/review/reviewround/{judged.pk}/adjudicate/"
+    client.post(url, {"apply": "1"})
+    assert client.get(url).content.decode().count('name="problematic"') == 2  # once per image
+    refused = client.post(
+        url,
+        {"problematic": "1", "item": judged.items.get(image=images[1]).public_id, "reason": " "},
+        follow=True,
+    )
+    assert "Say why the image is problematic" in refused.content.decode()
+    item = judged.items.get(image=images[0])
+    response = client.post(url, {"problematic": "1", "item": item.public_id, "reason": "drawn"})
+    assert response.status_code == 302
+    images[0].refresh_from_db()
+    images[1].refresh_from_db()
+    assert images[0].problematic and not images[1].problematic
+    assert client.get(url).content.decode().count("<section") == 1  # image 1's goldfish only
+    assert AuditEntry.objects.filter(action="adjudication.problematic", actor=study_admin).exists()
+    page = client.get(f"/admin/review/reviewround/{judged.pk}/change/").content.decode()
+    assert "1 marked problematic in adjudication" in page
