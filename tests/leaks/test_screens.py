@@ -89,6 +89,8 @@ def general_reads(study: Study) -> list[tuple[str, object]]:
         ("guide", browser.get("/guide/")),
         ("guide entry", browser.get(f"/guide/entries/{LABEL}/")),
         ("class pages", browser.get("/classes/")),
+        ("class page", browser.get(f"/classes/{LABEL}/")),
+        ("compare page", browser.get(f"/classes/compare/?wnids={LABEL},{ALSO_CORRECT}")),
         ("my training", browser.get("/training/me/")),
     ]
     references = calls[3][1].json()  # type: ignore[attr-defined]
@@ -145,6 +147,21 @@ def test_no_image_byte_header_or_etag_reveals_the_file(study: Study):
     assert headers[0]["Content-Type"] == "image/jpeg"
     assert headers[0]["Content-Disposition"] == "inline"
     assert "Last-Modified" not in headers[0]
+
+
+def test_behind_the_web_server_the_handed_path_and_headers_reveal_nothing(study: Study, settings):
+    """With X-Accel-Redirect the app answers headers only (the web server sends the bytes):
+    the internal path it hands over names the copy by its random token, and the ETag is that
+    token, whatever the kind."""
+    settings.FILES_X_ACCEL_REDIRECT_PREFIX = "/protected-files/"
+    client = login(study.participant)
+    body = client.get(round_url(study, "next")).json()
+    for what in ("image", "thumbnail", "prefetch"):
+        response = client.get(body[what], HTTP_ACCEPT="image/*")
+        assert response.status_code == 200, what
+        assert response["X-Accel-Redirect"].startswith("/protected-files/copies/"), what
+        assert_nothing_leaks(response, study.file_secrets(), f"{study.kind}: {what}")
+        assert response["ETag"].strip('"') not in (study.probe.sha256, study.second.sha256)
 
 
 def test_payloads_name_images_and_candidates_only_by_opaque_ids(study: Study):
