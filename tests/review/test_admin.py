@@ -7,10 +7,11 @@ import pytest
 
 from labeling.audit.models import AuditEntry
 from labeling.review.models import Decision, ImageLabel, LabelChange, RoundCandidate
+from labeling.review.services import final_review_create
 from tests.helpers import login
 from tests.review.conftest import GOLDFISH, TENCH
 from tests.review.factories import make_review_round
-from tests.review.test_services import judge_all
+from tests.review.test_services import evaluation, judge_all  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,11 @@ def test_an_admin_marks_an_image_problematic_instead_of_deciding_its_classes(
     assert AuditEntry.objects.filter(action="adjudication.problematic", actor=study_admin).exists()
     page = client.get(f"/admin/review/reviewround/{judged.pk}/change/").content.decode()
     assert "1 marked problematic in adjudication" in page
+
+
+def test_a_final_reviews_page_shows_the_seed_it_was_drawn_with(evaluation, reviewers, study_admin):  # noqa: F811
+    final = final_review_create(
+        source_round=evaluation, name="Final", reviewers=reviewers[2:], seed=987654
+    )
+    page = login(study_admin).get(f"/admin/review/reviewround/{final.pk}/change/").content.decode()
+    assert "987654" in page
