@@ -4,7 +4,7 @@ The probe image's file hides its wnid, file name and class name in EXIF, a JPEG 
 bytes appended after the image (tests.images.factories.probe_picture), and it is stored under a
 path naming them. It has imported annotations (one class correct, one more correct, one wrong),
 a model's prediction, and another person's answer; in the review kinds another reviewer has
-judged it too. The participant (anna) is assigned to a round of each kind holding it.
+judged and flagged it too. The participant (anna) is assigned to a round of each kind holding it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from labeling.images.models import Image
 from labeling.predictions.models import ClassifierModel
 from labeling.predictions.services import classifier_model_get_or_create, predictions_bulk_create
 from labeling.review.models import Candidate, ImageLabel, RoundCandidate
-from labeling.review.services import final_review_create, judgment_record, review_round_create
+from labeling.review.services import (
+    final_review_create,
+    judgment_record,
+    review_flag_record,
+    review_round_create,
+)
 from labeling.rounds.models import Answer, Assignment, Round, RoundKind
 from labeling.taxonomy.models import Synset
 from tests.helpers import make_user
@@ -209,6 +214,12 @@ def study(request, imagenet_classes, annotator) -> Study:
                 verdict="wrong" if n % 2 else "correct",
                 idempotency_key=f"fellow-{n}",
             )
+        review_flag_record(  # and flagged it, naming themself in the reason
+            assignment=assignment,
+            item=round.items.get(position=1).public_id,
+            reason=f"blurry, says {OTHER_REVIEWER}",
+            idempotency_key="fellow-flag",
+        )
     return Study(
         kind=kind,
         round=round,
