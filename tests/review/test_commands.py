@@ -40,8 +40,11 @@ def test_create_review_round_prints_the_round_id_last(image_list, reviewers):
     )
     round = Round.objects.get(pk=int(out.strip().splitlines()[-1]))
     assert (round.kind, round.state, round.image_count) == (RoundKind.ANNOTATION_REVIEW, "open", 3)
-    assert ReviewRound.objects.get(round=round).hide_model_counts
+    review = ReviewRound.objects.get(round=round)
+    assert review.hide_model_counts
     assert RoundCandidate.objects.filter(round=round).count() == 6  # 3 + 2 + 1
+    # Listed by count the candidates would give the hidden counts away: a seed is drawn.
+    assert review.seed is not None and f"shuffled with seed {review.seed};" in out
 
 
 def test_create_review_round_writes_nothing_for_an_unknown_reviewer(image_list, reviewers):
