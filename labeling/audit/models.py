@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     GUIDE_RELEASED = "guide.released", "guide freeze released"
     ROLES_CHANGED = "user.roles_changed", "roles changed"
     ADJUDICATED = "adjudication.decided", "adjudication decided"
+    ADJUDICATED_PROBLEMATIC = "adjudication.problematic", "adjudication marked an image problematic"
 
 
 class AuditEntry(models.Model):

@@ -1,6 +1,7 @@
 """Admin for candidates and multi-labels: read-only here (imports and reviews write them). A
 review round's page shows its change report and agreement and links to its adjudication page,
-where an admin decides what the consensus rule left open, seeing every judgment."""
+where an admin decides what the consensus rule left open, seeing every judgment, or marks an
+image problematic instead."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ from labeling.review.models import (
     RoundCandidate,
 )
 from labeling.review.selectors import adjudication_queue, review_agreement, review_change_report
-from labeling.review.services import adjudication_decide, review_consensus_apply
+from labeling.review.services import (
+    adjudication_decide,
+    adjudication_mark_problematic,
+    review_consensus_apply,
+)
+from labeling.rounds.models import RoundImage
 
 
 @admin.register(Candidate)
@@ -68,7 +74,7 @@ def _share(value: float | None) -> str:
 class ReviewRoundAdmin(admin.ModelAdmin):
     """A review round's settings, change report and agreement; its adjudication page."""
 
-    list_display = ["round", "consensus_rule", "hide_model_counts", "source_round"]
+    list_display = ["round", "consensus_rule", "hide_model_counts", "source_round", "seed"]
     list_filter = ["round__kind", "round__state", "consensus_rule"]
     search_fields = ["round__name"]
     fields = readonly_fields = (
@@ -76,6 +82,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         "consensus_rule",
         "hide_model_counts",
         "source_round",
+        "seed",
         "change_report",
         "agreement",
         "adjudication",
@@ -90,13 +97,15 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         r = review_change_report(round=obj.round)
         return format_html(
             "{} images labeled: {} unchanged, {} with labels added, {} with labels modified; "
-            "{} with more than one correct class, {} correct classes on average among those",
+            "{} with more than one correct class, {} correct classes on average among those; "
+            "{} marked problematic in adjudication",
             r.images,
             r.unchanged,
             r.labels_added,
             r.labels_modified,
             _share(r.multi_label_share),
             _share(r.mean_correct_of_multi),
+            r.problematic,
         )
 
     @admin.display(description="agreement")
@@ -131,7 +140,7 @@ class ReviewRoundAdmin(admin.ModelAdmin):
 
     def adjudicate_view(self, request: HttpRequest, round_id: int) -> HttpResponse:
         """GET: the candidates waiting for a decision with every judgment. POST: apply the
-        consensus rule, or decide one candidate."""
+        consensus rule, decide one candidate, or mark an image problematic instead."""
         review = get_object_or_404(ReviewRound.objects.select_related("round"), pk=round_id)
         if not self.has_change_permission(request, review):
             return HttpResponse(status=403)
@@ -160,6 +169,19 @@ class ReviewRoundAdmin(admin.ModelAdmin):
                 f"labels set for {counts['images_labeled']} images.",
                 messages.SUCCESS,
             )
+            return
+        if "problematic" in request.POST:
+            item = get_object_or_404(
+                RoundImage.objects.select_related("round"),
+                public_id=request.POST.get("item", ""),
+                round=review.round,
+            )
+            adjudication_mark_problematic(
+                round_image=item,
+                reason=request.POST.get("reason", ""),
+                by=signed_in(request.user),
+            )
+            self.message_user(request, "Marked the image problematic.", messages.SUCCESS)
             return
         candidate = get_object_or_404(
             RoundCandidate.objects.select_related("round", "candidate"),

@@ -143,12 +143,21 @@ class ReviewRound(models.Model):
         related_name="+",
         help_text="for a final review: the evaluation round whose answers are judged",
     )
+    seed = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="the seed each image's candidates were listed with (and, in a final review, "
+        "the model predictions mixed in were drawn with); empty if listed by model count",
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(consensus_rule__in=ConsensusRule.values),
                 name="review_round_rule_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(seed__isnull=True) | Q(seed__gte=0), name="review_round_seed_nonneg"
             ),
         ]
 
@@ -312,12 +321,17 @@ class Decision(models.Model):
 
 class ReviewOutcome(models.Model):
     """An image's correct classes just before and just after a round set its labels: what the
-    change report counts."""
+    change report counts. Or, with a problematic reason, the image an adjudicator set aside."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
     correct_before = models.JSONField(default=list, help_text="sorted wnids")
     correct_after = models.JSONField(default=list, help_text="sorted wnids")
+    problematic_reason = models.TextField(
+        blank=True,
+        help_text="set when an adjudicator marked the image problematic instead of deciding its "
+        "labels (they stay as they were; the image leaves scoring)",
+    )
     applied_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

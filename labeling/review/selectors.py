@@ -68,10 +68,14 @@ class QueueEntry:
 
 def adjudication_queue(*, round: Round) -> list[QueueEntry]:
     """The round's candidates every reviewer judged that no rule or adjudicator decided yet,
-    with every judgment (for the admin: names and sources are shown here)."""
+    on images not settled otherwise (marked problematic), with every judgment (for the admin:
+    names and sources are shown here)."""
     reviewers = round.assignments.count()
     candidates = list(
         RoundCandidate.objects.filter(round=round, decision__isnull=True)
+        .exclude(
+            round_image__image_id__in=ReviewOutcome.objects.filter(round=round).values("image_id")
+        )
         .select_related("candidate__synset", "candidate__image", "round_image")
         .order_by("position", "order")
     )
@@ -142,6 +146,7 @@ def review_agreement(*, round: Round) -> Agreement:
 @dataclass(frozen=True)
 class ChangeReport:
     images: int  # images whose labels the round set
+    problematic: int  # images an adjudicator marked problematic instead (not in the counts)
     unchanged: int
     labels_added: int  # correct classes only added
     labels_modified: int  # some correct class taken away
@@ -154,10 +159,10 @@ class ChangeReport:
 
 def review_change_report(*, round: Round) -> ChangeReport:
     """How the round changed the correct classes of the images it labeled, relative to the
-    labels before it."""
+    labels before it; images an adjudicator marked problematic are counted apart."""
     unchanged = added = modified = 0
     multi: list[int] = []
-    outcomes = ReviewOutcome.objects.filter(round=round).values_list(
+    outcomes = ReviewOutcome.objects.filter(round=round, problematic_reason="").values_list(
         "correct_before", "correct_after"
     )
     for before, after in outcomes:
@@ -173,6 +178,9 @@ def review_change_report(*, round: Round) -> ChangeReport:
     images = unchanged + added + modified
     return ChangeReport(
         images=images,
+        problematic=ReviewOutcome.objects.filter(round=round)
+        .exclude(problematic_reason="")
+        .count(),
         unchanged=unchanged,
         labels_added=added,
         labels_modified=modified,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.utils import timezone
 from labeling.audit.models import AuditAction
 from labeling.audit.services import audit_record
 from labeling.images.models import Image
-from labeling.images.services import images_mark_problematic
+from labeling.images.services import image_mark_problematic, images_mark_problematic
 from labeling.importing.batch import chunked
 from labeling.importing.postgres import postgres_bulk_load
 from labeling.review.models import (
@@ -52,6 +53,7 @@ from labeling.rounds.services import (
     _KEY_RE as KEY_RE,
 )
 from labeling.rounds.services import (
+    SEED_LIMIT,
     RoundConflict,
     ServedItem,
     item_serve,
@@ -262,14 +264,20 @@ def review_round_create(
     `candidates` gives each image's classes (synset ids) to judge; without it an image's
     candidates are its original label, every class a model predicted and every class already a
     candidate. With `seed` each image's candidates are listed in a seeded random order (so the
-    order says nothing about where a candidate came from); without, by model count.
+    order says nothing about where a candidate came from); without, by model count, unless the
+    round hides model counts: then a seed is drawn (the order would give the counts away). The
+    seed is recorded on the round.
     """
     if kind not in REVIEW_KINDS:
         raise ValidationError({"kind": [f"A review round is one of {', '.join(REVIEW_KINDS)}."]})
     if consensus_rule not in ConsensusRule.values:
         raise ValidationError({"consensus_rule": [f"One of {', '.join(ConsensusRule.values)}."]})
+    if seed is not None and not 0 <= seed < 2**63:
+        raise ValidationError({"seed": ["The seed is a non-negative integer."]})
     if kind == RoundKind.FINAL_REVIEW:
         hide_model_counts = True  # blind: nothing may tell a model's candidate from a person's
+    if hide_model_counts and seed is None:
+        seed = secrets.randbelow(SEED_LIMIT)
     image_ids = list(image_ids)
     with transaction.atomic():
         round = round_create(
@@ -285,6 +293,7 @@ def review_round_create(
             hide_model_counts=hide_model_counts,
             consensus_rule=consensus_rule,
             source_round=source_round,
+            seed=seed,
         )
         if candidates is None:
             candidates = _image_candidates(image_ids)
@@ -364,12 +373,18 @@ def final_review_create(
     candidate; `models_per_image` classes models predicted for the image (drawn with `seed`) are
     mixed in, and each image's candidates are listed in a seeded order. Model counts are hidden,
     so nothing a reviewer sees tells a person's candidate from a model's. Images whose answers
-    are all judged already are left out.
+    are all judged already are left out. Without a seed one is drawn; either way it is recorded
+    on the round (`round.review.seed`): the same answers, predictions and seed give the same
+    candidates in the same order.
     """
     if source_round.kind != RoundKind.EVALUATION:
         raise ValidationError("A final review judges the answers of an evaluation round.")
     if models_per_image < 1:
         raise ValidationError({"models_per_image": ["At least one model prediction per image."]})
+    if seed is None:
+        seed = secrets.randbelow(SEED_LIMIT)
+    elif not 0 <= seed < 2**63:
+        raise ValidationError({"seed": ["The seed is a non-negative integer."]})
     answered: dict[int, set[int]] = defaultdict(set)
     for image_id, synset_id in (
         Answer.objects.filter(round_image__round=source_round)
@@ -408,7 +423,7 @@ def final_review_create(
         hide_model_counts=True,
         consensus_rule=consensus_rule,
         source_round=source_round,
-        seed=rng.randrange(2**31),
+        seed=seed,  # the order is shuffled by a generator of its own from the same seed
         created_by=created_by,
     )
 
@@ -668,9 +683,18 @@ def review_consensus_apply(*, round: Round, by: User | None = None) -> dict[str,
     settings_ = ReviewRound.objects.get(round=round)
     reviewers = set(Assignment.objects.filter(round=round).values_list("user_id", flat=True))
     verdicts: dict[int, list[str]] = defaultdict(list)
-    for rc_id, verdict in Judgment.objects.filter(
-        round_candidate__round=round, round_candidate__decision__isnull=True
-    ).values_list("round_candidate_id", "verdict"):
+    for rc_id, verdict in (
+        Judgment.objects.filter(
+            round_candidate__round=round, round_candidate__decision__isnull=True
+        )
+        # An image already settled (an adjudicator marked it problematic) is left alone.
+        .exclude(
+            round_candidate__round_image__image_id__in=ReviewOutcome.objects.filter(
+                round=round
+            ).values("image_id")
+        )
+        .values_list("round_candidate_id", "verdict")
+    ):
         verdicts[rc_id].append(verdict)
     decisions, queued = [], 0
     for rc_id, given in verdicts.items():
@@ -726,6 +750,50 @@ def adjudication_decide(
             image_ids=[round_candidate.candidate.image_id],
         )
     return decision
+
+
+def adjudication_mark_problematic(
+    *, round_image: RoundImage, reason: str, by: User
+) -> ReviewOutcome:
+    """An admin settles an image of a review round by marking it problematic, saying why,
+    instead of deciding its candidates: its labels stay as they were, the image is marked
+    problematic (so every score leaves it out) and nothing of it waits for adjudication any
+    more. The round's outcome for the image and the audit log record who did it and why."""
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": [f"Say why the image is problematic (1 to {REASON_MAX_LENGTH} characters)."]}
+        )
+    round = round_image.round
+    if round.kind not in REVIEW_KINDS:
+        raise ValidationError("Only an image of a review round is adjudicated.")
+    with transaction.atomic():
+        image = Image.objects.select_for_update().get(pk=round_image.image_id)
+        if ReviewOutcome.objects.filter(round=round, image=image).exists():
+            raise ValidationError("This image's labels were already set by this round.")
+        correct = sorted(
+            ImageLabel.objects.filter(image=image, state=LabelState.CORRECT).values_list(
+                "synset__wnid", flat=True
+            )
+        )
+        outcome = ReviewOutcome.objects.create(
+            round=round,
+            image=image,
+            correct_before=correct,
+            correct_after=correct,
+            problematic_reason=reason,
+        )
+        image_mark_problematic(
+            image=image,
+            reason=f"review:{round.pk} adjudication by {by.get_username()}: {reason}",
+        )
+        audit_record(
+            actor=by,
+            action=AuditAction.ADJUDICATED_PROBLEMATIC,
+            target=image,
+            details={"round": round.pk, "item": round_image.public_id, "reason": reason},
+        )
+    return outcome
 
 
 def _outcomes_apply(

@@ -7,10 +7,11 @@ import pytest
 
 from labeling.audit.models import AuditEntry
 from labeling.review.models import Decision, ImageLabel, LabelChange, RoundCandidate
+from labeling.review.services import final_review_create
 from tests.helpers import login
 from tests.review.conftest import GOLDFISH, TENCH
 from tests.review.factories import make_review_round
-from tests.review.test_services import judge_all
+from tests.review.test_services import evaluation, judge_all  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,36 @@ def test_a_reviewer_cannot_open_the_adjudication_page(judged, reviewers):
 def test_the_rounds_admin_page_links_to_its_review_page(judged, study_admin):
     page = login(study_admin).get(f"/admin/rounds/round/{judged.pk}/change/").content.decode()
     assert f"/admin/review/reviewround/{judged.pk}/change/" in page
+
+
+def test_an_admin_marks_an_image_problematic_instead_of_deciding_its_classes(
+    judged, study_admin, images
+):
+    client = login(study_admin)
+    url = f"/admin/review/reviewround/{judged.pk}/adjudicate/"
+    client.post(url, {"apply": "1"})
+    assert client.get(url).content.decode().count('name="problematic"') == 2  # once per image
+    refused = client.post(
+        url,
+        {"problematic": "1", "item": judged.items.get(image=images[1]).public_id, "reason": " "},
+        follow=True,
+    )
+    assert "Say why the image is problematic" in refused.content.decode()
+    item = judged.items.get(image=images[0])
+    response = client.post(url, {"problematic": "1", "item": item.public_id, "reason": "drawn"})
+    assert response.status_code == 302
+    images[0].refresh_from_db()
+    images[1].refresh_from_db()
+    assert images[0].problematic and not images[1].problematic
+    assert client.get(url).content.decode().count("<section") == 1  # image 1's goldfish only
+    assert AuditEntry.objects.filter(action="adjudication.problematic", actor=study_admin).exists()
+    page = client.get(f"/admin/review/reviewround/{judged.pk}/change/").content.decode()
+    assert "1 marked problematic in adjudication" in page
+
+
+def test_a_final_reviews_page_shows_the_seed_it_was_drawn_with(evaluation, reviewers, study_admin):  # noqa: F811
+    final = final_review_create(
+        source_round=evaluation, name="Final", reviewers=reviewers[2:], seed=987654
+    )
+    page = login(study_admin).get(f"/admin/review/reviewround/{final.pk}/change/").content.decode()
+    assert "987654" in page

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from labeling.review.models import ReviewRound, RoundCandidate
 from labeling.rounds.models import Round, RoundKind
 from tests.review.conftest import NAMES
-from tests.review.test_services import judge_all
+from tests.review.test_services import evaluation, judge_all  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +40,11 @@ def test_create_review_round_prints_the_round_id_last(image_list, reviewers):
     )
     round = Round.objects.get(pk=int(out.strip().splitlines()[-1]))
     assert (round.kind, round.state, round.image_count) == (RoundKind.ANNOTATION_REVIEW, "open", 3)
-    assert ReviewRound.objects.get(round=round).hide_model_counts
+    review = ReviewRound.objects.get(round=round)
+    assert review.hide_model_counts
     assert RoundCandidate.objects.filter(round=round).count() == 6  # 3 + 2 + 1
+    # Listed by count the candidates would give the hidden counts away: a seed is drawn.
+    assert review.seed is not None and f"shuffled with seed {review.seed};" in out
 
 
 def test_create_review_round_writes_nothing_for_an_unknown_reviewer(image_list, reviewers):
@@ -69,3 +72,18 @@ def test_create_final_review_refuses_a_round_that_is_not_an_evaluation(image_lis
     ).split()[-1]
     with pytest.raises(CommandError, match="evaluation round"):
         run("create_final_review", f"--from-round={round_id}", "--name=F", "--reviewers=rev2")
+
+
+@pytest.mark.parametrize("given", [None, 42])
+def test_create_final_review_records_and_prints_its_seed(evaluation, reviewers, given):  # noqa: F811
+    seed = [] if given is None else [f"--seed={given}"]
+    out = run(
+        "create_final_review",
+        f"--from-round={evaluation.pk}",
+        "--name=F",
+        "--reviewers=rev3",
+        *seed,
+    )
+    review = ReviewRound.objects.get(round_id=int(out.split()[-1]))
+    assert review.seed is not None and (given is None or review.seed == given)
+    assert f"seed {review.seed};" in out

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 
+from labeling.audit.models import AuditEntry
+from labeling.research.selectors import labeler_pseudonym
 from labeling.review.models import (
     Candidate,
     CandidateOrigin,
@@ -18,9 +20,10 @@ from labeling.review.models import (
     ReviewOutcome,
     RoundCandidate,
 )
-from labeling.review.selectors import review_change_report
+from labeling.review.selectors import adjudication_queue, review_change_report
 from labeling.review.services import (
     adjudication_decide,
+    adjudication_mark_problematic,
     candidate_add,
     consensus_of,
     final_review_create,
@@ -29,11 +32,13 @@ from labeling.review.services import (
     review_consensus_apply,
     review_flag_record,
 )
-from labeling.rounds.models import Assignment, RoundKind
+from labeling.rounds.models import Answer, Assignment, Round, RoundKind
 from labeling.rounds.services import RoundConflict
+from labeling.scoring.selectors import round_scores
 from labeling.taxonomy.models import Synset
+from tests.images.factories import make_images
 from tests.review.conftest import GOLDFISH, SHARK, TENCH, TIGER_SHARK
-from tests.review.factories import assignment_of, make_review_round
+from tests.review.factories import assignment_of, make_review_round, predict
 from tests.rounds.factories import make_round
 
 pytestmark = pytest.mark.django_db
@@ -271,8 +276,6 @@ def evaluation(images, reviewers):
     and shark (shark labeled wrong already), image 1 tench, image 2 tench (labeled already)."""
     labelers = reviewers[:2]
     round = make_round(images, labelers, kind=RoundKind.EVALUATION)
-    from labeling.rounds.models import Answer
-
     answers = [(0, 0, GOLDFISH), (0, 1, SHARK), (1, 0, TENCH), (2, 0, TENCH)]
     for position, labeler, wnid in answers:
         Answer.objects.create(
@@ -305,3 +308,126 @@ def test_a_final_review_judges_unjudged_answers_mixed_with_seeded_model_predicti
         source_round=evaluation, name="Final", reviewers=reviewers[2:], seed=7
     )
     assert list(wnids_of(again, images[1])) == list(wnids_of(round, images[1]))
+    assert again.review.seed == round.review.seed == 7
+
+
+def listing(round: Round) -> list[tuple[int, int, str]]:
+    """Every candidate of the round: (position, listed order, wnid)."""
+    return list(
+        RoundCandidate.objects.filter(round=round)
+        .order_by("position", "order")
+        .values_list("position", "order", "candidate__synset__wnid")
+    )
+
+
+@pytest.fixture
+def many_predictions(imagenet_classes, reviewers) -> Round:
+    """An evaluation round of two images a labeler answered goldfish, each with six classes
+    models predicted: a final review draws two of them per image."""
+    names = [f"ILSVRC2012_val_{n:08d}.JPEG" for n in (301, 302)]
+    found = make_images(names, label=TENCH)
+    wnids = sorted(imagenet_classes)[10:16]
+    for image in found.values():
+        predict(image, {f"model-{n}": [wnid] for n, wnid in enumerate(wnids)})
+    round = make_round([found[name] for name in names], reviewers[:1])
+    for item in round.items.all():
+        Answer.objects.create(
+            round_image=item, labeler=reviewers[0], synset_id=GOLDFISH, idempotency_key=key()
+        )
+    return round
+
+
+def test_a_final_review_records_its_seed_and_the_same_seed_rebuilds_the_same_candidates(
+    many_predictions, reviewers
+):
+    def build(seed: int | None) -> Round:
+        return final_review_create(
+            source_round=many_predictions, name="Final", reviewers=reviewers[1:], seed=seed
+        )
+
+    first = build(1234)
+    assert first.review.seed == 1234
+    assert len(listing(first)) == 6  # goldfish and two models' classes per image
+    assert listing(build(first.review.seed)) == listing(first)
+    assert any(listing(build(seed)) != listing(first) for seed in (1, 2, 3))
+    drawn = build(None)
+    assert drawn.review.seed is not None  # drawn, and recorded: the round can be made again
+    assert listing(build(drawn.review.seed)) == listing(drawn)
+
+
+@pytest.fixture
+def split(images, reviewers) -> Round:
+    """Everyone agrees except on goldfish of images 0 and 1 (rev3 says wrong); the rule is
+    applied: image 2 is labeled, images 0 and 1 wait for adjudication."""
+    round = make_review_round(images, reviewers)
+    for reviewer in reviewers[:2]:
+        judge_all(round, reviewer, {TENCH: "correct", GOLDFISH: "correct"})
+    judge_all(round, reviewers[2], {TENCH: "correct"})
+    assert review_consensus_apply(round=round)["adjudication"] == 2
+    return round
+
+
+def test_an_adjudicator_marks_an_image_problematic_instead_of_choosing_its_labels(
+    split, images, study_admin
+):
+    item = split.items.get(image=images[0])
+    outcome = adjudication_mark_problematic(
+        round_image=item, reason="  two fish, one cut off ", by=study_admin
+    )
+    assert outcome.problematic_reason == "two fish, one cut off"
+    images[0].refresh_from_db()
+    assert images[0].problematic
+    assert images[0].problematic_reason == (
+        f"review:{split.pk} adjudication by adam: two fish, one cut off"
+    )
+    assert not ImageLabel.objects.filter(image=images[0]).exists()  # its labels stay as they were
+    # Nothing of it waits any more; image 1's goldfish still does.
+    queued = {entry.round_candidate.round_image_id for entry in adjudication_queue(round=split)}
+    assert queued == {split.items.get(image=images[1]).pk}
+    assert review_consensus_apply(round=split)["adjudication"] == 1
+    entry = AuditEntry.objects.get(action="adjudication.problematic")
+    assert (entry.actor, entry.target_id) == (study_admin, str(images[0].pk))
+    assert entry.details == {
+        "round": split.pk,
+        "item": item.public_id,
+        "reason": "two fish, one cut off",
+    }
+    report = review_change_report(round=split)
+    assert (report.images, report.problematic) == (1, 1)  # image 2 labeled, image 0 set aside
+    goldfish = RoundCandidate.objects.get(
+        round=split, round_image=item, candidate__synset__wnid=GOLDFISH
+    )
+    with pytest.raises(ValidationError, match="already set"):
+        adjudication_decide(round_candidate=goldfish, state="correct", by=study_admin)
+    with pytest.raises(ValidationError, match="already set"):
+        adjudication_mark_problematic(round_image=item, reason="again", by=study_admin)
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 2001])
+def test_marking_problematic_needs_a_reason(split, images, study_admin, reason):
+    with pytest.raises(ValidationError, match="Say why"):
+        adjudication_mark_problematic(
+            round_image=split.items.get(image=images[0]), reason=reason, by=study_admin
+        )
+    images[0].refresh_from_db()
+    assert not images[0].problematic
+
+
+def test_an_image_marked_problematic_in_adjudication_leaves_the_scores(
+    evaluation, images, reviewers, study_admin
+):
+    labeler = labeler_pseudonym(reviewers[0].pk)
+
+    def answered_and_scored() -> int:
+        scores = round_scores(round=evaluation)
+        participant = next(p for p in scores["participants"] if p["name"] == labeler)
+        return participant["scores"]["imagenet-val"]["all"]["total"]
+
+    assert answered_and_scored() == 3
+    final = final_review_create(
+        source_round=evaluation, name="Final", reviewers=reviewers[2:], seed=1
+    )
+    adjudication_mark_problematic(
+        round_image=final.items.get(image=images[0]), reason="not a photo", by=study_admin
+    )
+    assert answered_and_scored() == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from argparse import ArgumentParser
 from typing import Any
 
@@ -28,7 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--from-round", type=int, required=True, help="evaluation round id")
         parser.add_argument("--name", required=True, help="the new round's name")
         reviewers_option(parser)
-        parser.add_argument("--seed", type=int, help="draws and orders with this seed")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            help="draws and orders with this seed (recorded; drawn if not given)",
+        )
         parser.add_argument("--models-per-image", type=int, default=2, metavar="K")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,13 +41,12 @@ class Command(BaseCommand):
         reviewers, problems = labelers_resolve(options["reviewers"].split(","))
         if problems:
             raise CommandError("--reviewers: " + "; ".join(problems))
-        seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
         try:
             round = final_review_create(
                 source_round=source,
                 name=options["name"],
                 reviewers=reviewers,
-                seed=seed,
+                seed=options["seed"],  # drawn and recorded on the round when not given
                 models_per_image=options["models_per_image"],
                 consensus_rule=options["consensus"],
             )
@@ -52,6 +54,6 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(
             f"Created final review round {round.pk} {round.name!r} of {source.name!r}: "
-            f"{round.image_count} images, seed {seed}; {round.state}."
+            f"{round.image_count} images, seed {round.review.seed}; {round.state}."
         )
         self.stdout.write(str(round.pk))

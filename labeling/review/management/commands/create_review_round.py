@@ -71,8 +71,10 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         names = ", ".join(user.username for user in reviewers)
+        seed = round.review.seed  # drawn when counts are hidden: the order must not give them
+        listed = "by model count" if seed is None else f"in an order shuffled with seed {seed}"
         self.stdout.write(
             f"Created annotation review round {round.pk} {round.name!r}: {len(image_ids)} "
-            f"images; reviewers: {names}; {round.state}."
+            f"images, candidates listed {listed}; reviewers: {names}; {round.state}."
         )
         self.stdout.write(str(round.pk))
