@@ -78,9 +78,10 @@ def start_gunicorn(
     threads: int = 1,
     keep_alive: int = 2,
     log: Path | None = None,
+    wait: bool = True,
 ) -> subprocess.Popen:
     """gunicorn serving the app on 127.0.0.1:port (gthread workers when threads > 1); returns
-    once /healthz answers."""
+    once /healthz answers (at once with wait=False: call wait_http_ok)."""
     command = [
         sys.executable,
         "-m",
@@ -103,18 +104,19 @@ def start_gunicorn(
         stdout=output,
         stderr=subprocess.STDOUT if output else None,
     )
-    try:
-        wait_http_ok(f"http://127.0.0.1:{port}/healthz", server)
-    except BaseException:
-        stop(server)
-        raise
+    if wait:
+        try:
+            wait_http_ok(f"http://127.0.0.1:{port}/healthz", server)
+        except BaseException:
+            stop(server)
+            raise
     return server
 
 
 def start_celery_worker(
     env: dict[str, str], *, queue: str, name: str, concurrency: int, log: Path
 ) -> subprocess.Popen:
-    """A Celery worker consuming only `queue`; returns once it answers a ping."""
+    """A Celery worker consuming only `queue`, started (see wait_celery_worker)."""
     full_env = {**os.environ, **env}
     celery = [sys.executable, "-m", "celery", "-A", "labeling"]
     with open(log, "ab") as output:
@@ -131,20 +133,18 @@ def start_celery_worker(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
-    while True:
-        ping = subprocess.run(
-            [*celery, "inspect", "ping", "-d", name, "--timeout=2"],
-            cwd=ROOT,
-            env=full_env,
-            capture_output=True,
-        )
-        if ping.returncode == 0:
-            return worker
+    return worker
+
+
+def wait_celery_worker(worker: subprocess.Popen, name: str, log: Path, seconds: float = 90) -> None:
+    """Return once the worker answers a ping (from this process, where Django is set up with the
+    same broker); SystemExit if it exits or time runs out."""
+    from labeling.celery import app
+
+    deadline = time.monotonic() + seconds
+    while not app.control.ping(destination=[name], timeout=1):
         if worker.poll() is not None or time.monotonic() > deadline:
-            stop(worker)
             raise SystemExit(f"the Celery worker did not start; see {log}")
-        time.sleep(1)
 
 
 def tree_cpu_seconds(pid: int) -> float:
