@@ -89,6 +89,7 @@ TARGET_KINDS = ("next", "answer")
 # per annotator-minute. 5 s of thinking makes a loop of about 6 s, about 10 images per
 # annotator-minute: four times that pace, so 50 annotators here are about 200 at the study's.
 THINK = 5.0
+STUDY_PACE = 2.3  # images per annotator-minute: 60 / 26 s
 KEYSTROKE_GAP = 0.150  # seconds between the searches of one name, as a typist's bursts arrive
 PASSWORD = "bench-load-password-not-secret"
 REDIS_SERVER = "redis://127.0.0.1:6379"
@@ -551,7 +552,9 @@ def main() -> None:
     pace = 60 / (args.think + 4 * KEYSTROKE_GAP + 0.1)
     print(
         f"{args.annotators} annotators for {args.duration:.0f} s, think {args.think} s "
-        f"(at most ~{pace:.0f} images per annotator-minute); {images} images; database "
+        f"(at most ~{pace:.0f} images per annotator-minute, {pace / STUDY_PACE:.1f} times the "
+        f"study's median pace of {STUDY_PACE} a minute: a harder load than real use); {images} "
+        "images; database "
         f"{pg_name}, Redis {redis_url} queue {queue}; in {tmp}",
         flush=True,
     )
