@@ -553,8 +553,7 @@ def main() -> None:
     print(
         f"{args.annotators} annotators for {args.duration:.0f} s, think {args.think} s "
         f"(at most ~{pace:.0f} images per annotator-minute, {pace / STUDY_PACE:.1f} times the "
-        f"study's median pace of {STUDY_PACE} a minute: a harder load than real use); {images} "
-        "images; database "
+        f"study's median pace of {STUDY_PACE} a minute); {images} images; database "
         f"{pg_name}, Redis {redis_url} queue {queue}; in {tmp}",
         flush=True,
     )
