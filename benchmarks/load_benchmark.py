@@ -587,7 +587,8 @@ def main() -> None:
         print(f"round built at {time.perf_counter() - started:.0f} s", flush=True)
         missing_copies = wait_for_copies(120)
         close_connections()
-        wait_http_ok(f"http://127.0.0.1:{port}/healthz", server)
+        # Its processes boot while the round is built; on a busy machine that takes minutes.
+        wait_http_ok(f"http://127.0.0.1:{port}/healthz", server, seconds=180)
         print(
             f"ready in {time.perf_counter() - started:.0f} s (copies missing: {missing_copies}); "
             f"gunicorn {args.workers} x {args.threads} threads on :{port}; load "
