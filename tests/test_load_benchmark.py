@@ -19,8 +19,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-# About 30 s of setup and 4 s of labeling on a quiet machine; minutes on one that other jobs keep
-# busy (166 s and 250 s at load 10 to 16 on 2 CPUs).
+# Most of the time is setting up (migrations, the class tree, collectstatic, booting gunicorn and
+# the worker): measured 128-166 s at load 10-12 on 2 CPUs shared with other jobs; a quiet
+# machine was not available to measure (the phases suggest about 30-40 s there).
 @pytest.mark.timeout(900)
 def test_three_annotators_label_for_a_few_seconds_and_no_answer_is_lost(tmp_path):
     run = subprocess.run(
