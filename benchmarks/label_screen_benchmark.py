@@ -21,13 +21,11 @@ Prints a table and one summary line for the README; writes benchmarks/results/la
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
+from common import free_port, percentile, photo_like  # noqa: E402
 from import_predictions_benchmark import write_result  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,40 +51,6 @@ QUERIES = [
 ]  # fmt: skip
 REFERENCES_PER_CLASS = 4
 EXTRA_REFERENCE_CLASSES = 40  # other classes with references, so most results show thumbnails
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def photo_like(width: int, height: int, seed: int) -> bytes:
-    """A JPEG that compresses like a photograph (smooth shapes plus sensor-like noise)."""
-    import numpy as np
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
-
-    rng = random.Random(seed)
-    im = PILImage.new("RGB", (width, height), tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(im)
-    for _ in range(12):
-        x, y = rng.randrange(width), rng.randrange(height)
-        r = rng.randrange(20, 160)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
-    noise = np.random.default_rng(seed).normal(0, 18, (height, width, 3))
-    pixels = np.clip(np.asarray(im, dtype=np.float64) + noise, 0, 255).astype(np.uint8)
-    out = io.BytesIO()
-    PILImage.fromarray(pixels).save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def environment(tmp: Path) -> dict[str, str]:
