@@ -16,10 +16,12 @@ from labeling.research.postgres import postgres_line_chunks
 from labeling.research.selectors import (
     human_predictions_table,
     images_table,
+    judgments_table,
     labels_table,
     model_predictions_table,
     rounds_table,
 )
+from tests.review.factories import make_judged_final_review
 from tests.scoring.factories import make_scored_round
 
 pytestmark = [
@@ -29,6 +31,7 @@ pytestmark = [
 TABLES = [
     human_predictions_table,
     images_table,
+    judgments_table,
     labels_table,
     model_predictions_table,
     rounds_table,
@@ -41,6 +44,7 @@ def scored(imagenet_classes):
     Image.objects.filter(problematic=True).update(problematic_reason='-1, "quoted"\nnext line')
     ModelPrediction.objects.filter(rank=2).update(score=2.0)
     ModelPrediction.objects.filter(rank=1).update(score=0.25)
+    make_judged_final_review(scored)
     return scored
 
 
