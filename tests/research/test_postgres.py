@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import pytest
 from django.db import connection
@@ -57,11 +58,30 @@ def test_the_servers_csv_is_the_python_csv(scored, make):
 
 
 @pytest.mark.parametrize("make", TABLES)
-def test_the_servers_json_lines_hold_the_python_objects(scored, make):
+def test_the_servers_json_lines_are_the_python_json_lines(scored, make):
     table = make()
+    server = b"".join(postgres_line_chunks(table, "jsonl"))
+    assert server == b"".join(jsonl_chunks(table))
+    objects = [json.loads(line) for line in server.decode().splitlines()]
+    assert len(objects) == table.queryset.count()
+    assert all(list(o) == list(table.columns) for o in objects)
 
-    def objects(chunks) -> list[dict]:
-        return [json.loads(line) for line in b"".join(chunks).decode().splitlines()]
 
-    server, python = objects(postgres_line_chunks(table, "jsonl")), objects(jsonl_chunks(table))
-    assert server == python and [list(o) for o in server] == [list(o) for o in python]
+def test_text_with_quotes_control_characters_and_percent_signs_comes_out_alike(scored):
+    Image.objects.filter(problematic=True).update(
+        problematic_reason='tab\there, 100% "sure"\\ \x01\x02 é'
+    )
+    table = images_table()
+    for python, server in [
+        (csv_chunks(table), postgres_line_chunks(table, "csv")),
+        (jsonl_chunks(table), postgres_line_chunks(table, "jsonl")),
+    ]:
+        assert b"".join(server) == b"".join(python)
+
+
+def test_the_stream_comes_in_small_chunks_and_a_client_may_leave_midway(scored):
+    table = model_predictions_table()
+    chunks = postgres_line_chunks(table, "csv", chunk_bytes=64)
+    next(chunks), next(chunks)  # the header, then the first bytes COPY wrote
+    chunks.close()  # the client went away: the COPY is stopped, its thread ends
+    assert not [t for t in threading.enumerate() if t.name == "research-export-copy"]
