@@ -30,7 +30,8 @@ from labeling.research.selectors import Table
 CHUNK_BYTES = 1 << 16
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux's; Python names it from 3.10
 # A leading =, +, -, @, tab or carriage return makes a spreadsheet run the cell.
-_FORMULA = r"left({v}, 1) IN ('=', '+', '-', '@', E'\t', E'\r')"
+# ascii() reads the first character's code without making a substring: cheaper per row.
+_FORMULA = "ascii({v}) IN (" + ", ".join(str(ord(c)) for c in "=+-@\t\r") + ")"
 
 
 def _iso(value: str) -> str:
