@@ -1,6 +1,10 @@
 """Stream 3,000,000 model-prediction rows from the researchers' API, as CSV and as JSON Lines.
 
-    .venv/bin/python benchmarks/export_benchmark.py            # --rows-per-model, --models
+    .venv/bin/python benchmarks/export_benchmark.py            # --models N, --keep
+    .venv/bin/python benchmarks/export_benchmark.py --database bench_export_mine   # reuse
+
+With --database the rows are loaded the first time only and the database is kept, so versions
+of the code can be compared, interleaved, on the same rows (loading them takes minutes).
 
 Sets up a throwaway PostgreSQL database (`bench_export_<pid>` on
 `postgres://postgres@127.0.0.1:5432`, created and dropped here), loads the class tree, inserts
@@ -222,7 +226,8 @@ def main() -> None:
     try:
         started = time.perf_counter()
         token = researcher_token() if reuse else prepare(args.models)
-        print(f"{rows:,} rows prepared in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        what = f"database {name} reused" if reuse else f"{rows:,} rows prepared"
+        print(f"{what} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         port = free_port()
         server = subprocess.Popen(
             [
