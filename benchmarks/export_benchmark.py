@@ -1,6 +1,10 @@
 """Stream 3,000,000 model-prediction rows from the researchers' API, as CSV and as JSON Lines.
 
-    .venv/bin/python benchmarks/export_benchmark.py            # --rows-per-model, --models
+    .venv/bin/python benchmarks/export_benchmark.py            # --models N, --keep
+    .venv/bin/python benchmarks/export_benchmark.py --database bench_export_mine   # reuse
+
+With --database the rows are loaded the first time only and the database is kept, so versions
+of the code can be compared, interleaved, on the same rows (loading them takes minutes).
 
 Sets up a throwaway PostgreSQL database (`bench_export_<pid>` on
 `postgres://postgres@127.0.0.1:5432`, created and dropped here), loads the class tree, inserts
@@ -114,6 +118,31 @@ def prepare(models: int) -> str:
     return token
 
 
+def database_exists(name: str) -> bool:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{PG_SERVER}/postgres")
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        found = cursor.fetchone() is not None
+    conn.close()
+    return found
+
+
+def researcher_token() -> str:
+    """The token of the researcher a previous run's prepare() made."""
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.get(user__username="rita").key
+    connection.close()
+    return key
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,11 +194,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=75, help="x 40,000 images = rows")
     parser.add_argument("--keep", action="store_true", help="keep the database and folder")
+    parser.add_argument(
+        "--database",
+        help="use (and keep) this database: prepared on the first run, reused as it is later "
+        "(for comparing code changes on the same rows without reloading them)",
+    )
     args = parser.parse_args()
     rows = args.models * 2 * IMAGES_PER_SOURCE
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    name = f"bench_export_{os.getpid()}"
+    name = args.database or f"bench_export_{os.getpid()}"
+    keep = args.keep or bool(args.database)
     env = {
         "DJANGO_SETTINGS_MODULE": "labeling.settings",
         "DEBUG": "0",
@@ -185,11 +220,14 @@ def main() -> None:
     for variable in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
         os.environ.pop(variable, None)
     server = None
-    postgres(f'CREATE DATABASE "{name}"')
+    reuse = bool(args.database) and database_exists(name)
+    if not reuse:
+        postgres(f'CREATE DATABASE "{name}"')
     try:
         started = time.perf_counter()
-        token = prepare(args.models)
-        print(f"{rows:,} rows prepared in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        token = researcher_token() if reuse else prepare(args.models)
+        what = f"database {name} reused" if reuse else f"{rows:,} rows prepared"
+        print(f"{what} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         port = free_port()
         server = subprocess.Popen(
             [
@@ -240,7 +278,7 @@ def main() -> None:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        if not args.keep:
+        if not keep:
             postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             shutil.rmtree(tmp, ignore_errors=True)
     result = {

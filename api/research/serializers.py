@@ -7,7 +7,7 @@ import base64
 from rest_framework import serializers
 
 from labeling.research.selectors import PSEUDONYM_PREFIX
-from labeling.review.models import LabelState
+from labeling.review.models import CandidateOrigin, LabelState, Verdict
 from labeling.rounds.models import RoundKind, RoundState
 from labeling.taxonomy.models import ClassGroup
 
@@ -106,15 +106,34 @@ class LabelQuerySerializer(ImageQuerySerializer):
     state = serializers.ChoiceField(choices=LabelState.choices, required=False)
 
 
+def pseudonym_user_id(value: str) -> int:
+    """The user id behind a pseudonym (labeler-<id>), or a 400."""
+    number = value.removeprefix(PSEUDONYM_PREFIX)
+    if not number.isdigit():
+        raise serializers.ValidationError(f"A person is named {PSEUDONYM_PREFIX}<number>.")
+    return int(number)
+
+
 class HumanPredictionQuerySerializer(ImageQuerySerializer):
     round = serializers.IntegerField(required=False, help_text="answers given in this round")
     labeler = serializers.CharField(required=False, help_text="a pseudonym, e.g. labeler-12")
 
     def validate_labeler(self, value: str) -> int:
-        number = value.removeprefix(PSEUDONYM_PREFIX)
-        if not number.isdigit():
-            raise serializers.ValidationError(f"A labeler is named {PSEUDONYM_PREFIX}<number>.")
-        return int(number)
+        return pseudonym_user_id(value)
+
+
+class JudgmentQuerySerializer(ListQuerySerializer):
+    round = serializers.IntegerField(required=False, help_text="verdicts given in this round")
+    reviewer = serializers.CharField(
+        required=False, help_text="a pseudonym, e.g. labeler-12 (the same as in predictions)"
+    )
+    image = serializers.CharField(
+        required=False, help_text="ImageNet val file name or ImageNetV2 id"
+    )
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+
+    def validate_reviewer(self, value: str) -> int:
+        return pseudonym_user_id(value)
 
 
 class RoundHumanPredictionQuerySerializer(HumanPredictionQuerySerializer):
@@ -179,6 +198,20 @@ class PredictionRowSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField(allow_null=True)
     active_seconds = serializers.FloatField(allow_null=True)
     picker = serializers.CharField(help_text="how a human found the class; empty for models")
+
+
+class JudgmentRowSerializer(serializers.Serializer):
+    round = serializers.IntegerField(help_text="the review round the verdict was given in")
+    reviewer = serializers.CharField(help_text="labeler-<id>")
+    image = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
+    wnid = serializers.CharField(help_text="the candidate class")
+    index = serializers.IntegerField()
+    verdict = serializers.CharField(help_text=", ".join(Verdict.values))
+    candidate_origin = serializers.CharField(
+        help_text="where the candidate came from: " + ", ".join(CandidateOrigin.values)
+    )
+    judged_at = serializers.DateTimeField(help_text="when the reviewer last gave this verdict")
 
 
 class RoundRowSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ urlpatterns = [
         views.ModelPredictionsView.as_view(),
         name="research-model-predictions",
     ),
+    path("research/judgments/", views.JudgmentsView.as_view(), name="research-judgments"),
     path("research/rounds/", views.RoundsView.as_view(), name="research-rounds"),
     path(
         "rounds/<int:round_id>/human-predictions/",

@@ -1,5 +1,6 @@
-"""The researchers' API: read-only research data (images, classes, final labels, human and model
-predictions, rounds), a round's scores and its export bundle. Admins and researchers only.
+"""The researchers' API: read-only research data (images, classes, final labels and the
+reviewers' judgments behind them, human and model predictions, rounds), a round's scores and its
+export bundle. Admins and researchers only.
 
 Every list is read in pages of id order (`next` carries an opaque cursor), or whole as a stream
 with `?format=csv` or `?format=jsonl` (flat memory however many rows).
@@ -185,6 +186,17 @@ class ModelPredictionsView(ResearchListView):
         return tables.model_predictions_table(**filters)
 
 
+@extend_schema_view(get=list_schema(s.JudgmentQuerySerializer, s.JudgmentRowSerializer))
+class JudgmentsView(ResearchListView):
+    """Each reviewer's verdict on each candidate class of an image, per review round
+    (reviewers by pseudonym); the final labels are what these verdicts came to."""
+
+    query_serializer = s.JudgmentQuerySerializer
+
+    def table(self, **filters: Any) -> Table:
+        return tables.judgments_table(**filters)
+
+
 @extend_schema_view(get=list_schema(s.RoundQuerySerializer, s.RoundRowSerializer))
 class RoundsView(ResearchListView):
     """Every round with its seed, image count and number of labelers."""
@@ -197,8 +209,9 @@ class RoundsView(ResearchListView):
 
 class ExportView(APIView):
     """The round's export bundle: a zip of its images, classes, final labels, human and model
-    predictions and the round (CSV, or JSON Lines with `?tables=jsonl`), `scores.json`, and
-    `manifest.json` giving each file's size and SHA-256."""
+    predictions, the reviewers' judgments (in the round or a final review of it) and the round
+    (CSV, or JSON Lines with `?tables=jsonl`), `scores.json`, and `manifest.json` giving each
+    file's size and SHA-256."""
 
     permission_classes = RESEARCH_PERMISSIONS
 

@@ -24,6 +24,7 @@ from labeling.research.selectors import (
     classes_table,
     human_predictions_table,
     images_table,
+    judgments_table,
     labels_table,
     model_predictions_table,
     rounds_table,
@@ -118,7 +119,8 @@ class BundleFile:
 
 def round_tables(*, round: Round) -> list[Table]:
     """Every research table of one round: its images and their labels, the classes, the
-    labelers' answers and the models' predictions on its images, the round itself."""
+    labelers' answers and the models' predictions on its images, the reviewers' judgments (given
+    in the round, or in a final review of it), the round itself."""
     return [
         rounds_table().filtered(Q(pk=round.pk)),
         images_table(round=round.pk),
@@ -126,6 +128,9 @@ def round_tables(*, round: Round) -> list[Table]:
         labels_table(round=round.pk),
         human_predictions_table(round=round.pk),
         model_predictions_table(round=round.pk),
+        judgments_table().filtered(
+            Q(round_candidate__round=round) | Q(round_candidate__round__review__source_round=round)
+        ),
     ]
 
 

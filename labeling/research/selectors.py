@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, Concat
 
 from labeling.images.models import Image
 from labeling.predictions.models import ModelPrediction
-from labeling.review.models import ImageLabel
+from labeling.review.models import ImageLabel, Judgment
 from labeling.rounds.models import Answer, Round
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.snapshot import taxonomy_snapshot
@@ -282,6 +282,45 @@ def model_predictions_table(
             "picker": Value(""),
         },
         text_columns=("participant", "image"),
+    )
+
+
+def judgments_table(
+    *,
+    round: int | None = None,
+    reviewer: int | None = None,
+    image: str | None = None,
+    verdict: str | None = None,
+) -> Table:
+    """Each reviewer's own verdict on each candidate class of an image, per review round (the
+    final labels are what the verdicts came to); reviewers by pseudonym, as labelers are."""
+    queryset = Judgment.objects.all()
+    if round is not None:
+        queryset = queryset.filter(round_candidate__round_id=round)
+    if reviewer is not None:
+        queryset = queryset.filter(reviewer_id=reviewer)
+    if image:
+        queryset = queryset.filter(round_candidate__candidate__image__original_name=image)
+    if verdict:
+        queryset = queryset.filter(verdict=verdict)
+    return Table(
+        name="judgments",
+        queryset=queryset,
+        expressions={
+            "round": F("round_candidate__round_id"),
+            "reviewer": Concat(
+                Value(PSEUDONYM_PREFIX), Cast("reviewer_id", CharField()), output_field=CharField()
+            ),
+            "image": F("round_candidate__candidate__image__original_name"),
+            "source": F("round_candidate__candidate__image__source__slug"),
+            "wnid": F("round_candidate__candidate__synset__wnid"),
+            "index": F("round_candidate__candidate__synset__class_index"),
+            "verdict": F("verdict"),
+            "candidate_origin": F("round_candidate__candidate__added_by"),
+            "judged_at": F("updated_at"),
+        },
+        convert=_plain_row,
+        text_columns=("image",),
     )
 
 

@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
+from typing import Any
 
-import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -18,7 +18,6 @@ from labeling.guide.models import DistinctionNote
 from labeling.images.models import Image, ImageSource
 from labeling.review.models import ImageLabel, LabelState
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundKind, RoundState
-from labeling.scoring.stats import clopper_pearson
 from labeling.taxonomy.models import ClassGroup, Synset
 from labeling.training.models import AnswerStat, RequestState, ReviewComment, TrainingRequest
 
@@ -142,12 +141,22 @@ class Accuracy:
         return self.right / self.total if self.total else 0.0
 
 
+def _intervals(right: list[int], total: list[int]) -> tuple[Any, Any]:
+    """Clopper-Pearson bounds of each right / total. Imported here: numpy and scipy cost a web
+    process 60 MB, which only the dashboards need."""
+    import numpy as np
+
+    from labeling.scoring.stats import clopper_pearson
+
+    return clopper_pearson(np.array(right), np.array(total))
+
+
 def _with_intervals(
     rows: list[tuple[str, str, int, int]], medians: dict[str, float | None] | None = None
 ) -> list[Accuracy]:
     if not rows:
         return []
-    low, high = clopper_pearson(np.array([r[2] for r in rows]), np.array([r[3] for r in rows]))
+    low, high = _intervals([r[2] for r in rows], [r[3] for r in rows])
     return [
         Accuracy(key, label, right, total, float(lo), float(hi), (medians or {}).get(key))
         for (key, label, right, total), lo, hi in zip(rows, low, high, strict=True)
@@ -278,9 +287,7 @@ def labelers_by_rounds() -> tuple[list[tuple[int, str]], list[LabelerRounds]]:
             seconds[(user, round_id)].append(active)
     table: dict[str, dict[int, Accuracy]] = defaultdict(dict)
     if counts:
-        low, high = clopper_pearson(
-            np.array([c[2] for c in counts]), np.array([c[3] for c in counts])
-        )
+        low, high = _intervals([c[2] for c in counts], [c[3] for c in counts])
         for (user, round_id, right, total), lo, hi in zip(counts, low, high, strict=True):
             times = seconds.get((user, round_id))
             table[user][round_id] = Accuracy(

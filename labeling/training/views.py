@@ -18,7 +18,6 @@ from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, signed_in, user_roles
 from labeling.rounds.models import Answer, Round, RoundImage, RoundKind
 from labeling.taxonomy.models import Synset
-from labeling.training.figures import learning_curve_svg
 from labeling.training.models import TrainingRequest
 from labeling.training.selectors import (
     accuracy_by_class,
@@ -162,6 +161,9 @@ def my_dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 @role_required(Role.ANNOTATOR)
 def my_curve(request: HttpRequest) -> HttpResponse:
+    # Imported here: matplotlib costs a web process 60 MB, which only this figure needs.
+    from labeling.training.figures import learning_curve_svg
+
     svg = learning_curve_svg(learning_curve(labeler=signed_in(request.user)))
     response = HttpResponse(svg, content_type="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-cache"

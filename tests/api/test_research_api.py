@@ -10,12 +10,15 @@ import json
 import zipfile
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from labeling.images.models import Image
 from labeling.predictions.models import ClassifierModel
 from labeling.research.selectors import PREDICTION_COLUMNS, labeler_pseudonym
+from labeling.rounds.models import Round
 from tests.helpers import api_client_for
+from tests.review.factories import make_judged_final_review
 from tests.scoring.factories import make_scored_round, wnid
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +29,7 @@ LISTS = [
     "/api/research/labels/",
     "/api/research/human-predictions/",
     "/api/research/model-predictions/",
+    "/api/research/judgments/",
     "/api/research/rounds/",
 ]
 
@@ -33,6 +37,11 @@ LISTS = [
 @pytest.fixture
 def scored(imagenet_classes):
     return make_scored_round()
+
+
+@pytest.fixture
+def judged(scored) -> Round:
+    return make_judged_final_review(scored)
 
 
 @pytest.fixture
@@ -100,6 +109,59 @@ def test_human_predictions_filter_by_labeler_and_model_predictions_by_model_and_
     assert {r["participant"] for r in round_rows} == {"resnet50"}
     assert {r["round"] for r in round_rows} == {scored.round.pk}
     assert len(results(client, "/api/research/model-predictions/?model=absent")) == 1
+
+
+def test_judgments_are_each_reviewers_own_verdicts_by_pseudonym(client, judged, scored):
+    rows = results(client, "/api/research/judgments/")
+    assert len(rows) == 4 and {r["round"] for r in rows} == {judged.pk}
+    rev1 = labeler_pseudonym(User.objects.get(username="rev1").pk)
+    rev2 = labeler_pseudonym(User.objects.get(username="rev2").pk)
+    assert {(r["reviewer"], r["image"], r["verdict"]) for r in rows} == {
+        (rev1, "ILSVRC2012_val_00000001.JPEG", "correct"),
+        (rev1, "ILSVRC2012_val_00000002.JPEG", "correct"),
+        (rev2, "ILSVRC2012_val_00000001.JPEG", "wrong"),
+        (rev2, "ILSVRC2012_val_00000002.JPEG", "unclear"),
+    }
+    first = rows[0]
+    assert first["wnid"] == scored.images["v1"].original_label_id
+    assert (
+        first["source"] == "imagenet-val" and first["candidate_origin"] == "import"
+    )  # from the labels
+    assert first["judged_at"].endswith("+00:00")
+    assert "rev1" not in json.dumps(rows)  # usernames stay with admins
+
+
+def test_judgments_filter_by_round_reviewer_image_and_verdict(client, judged, scored):
+    rev2 = labeler_pseudonym(User.objects.get(username="rev2").pk)
+    url = "/api/research/judgments/"
+    assert len(results(client, f"{url}?round={judged.pk}")) == 4
+    assert results(client, f"{url}?round={scored.round.pk}") == []
+    assert {r["reviewer"] for r in results(client, f"{url}?reviewer={rev2}")} == {rev2}
+    by_image = results(client, f"{url}?image=ILSVRC2012_val_00000002.JPEG")
+    assert sorted(r["verdict"] for r in by_image) == ["correct", "unclear"]
+    assert [r["reviewer"] for r in results(client, f"{url}?verdict=wrong")] == [rev2]
+    assert client.get(f"{url}?reviewer=rev2").status_code == 400
+    assert client.get(f"{url}?verdict=maybe").status_code == 400
+
+
+def test_judgments_page_by_cursor_and_stream_as_csv_and_json_lines(client, judged):
+    everything = results(client, "/api/research/judgments/")
+    seen, url = [], "/api/research/judgments/?page_size=3"
+    while url:
+        page = client.get(url).json()
+        seen += page["results"]
+        url = page["next"]
+    assert seen == everything
+    rows = list(
+        csv.DictReader(
+            io.StringIO(streamed(client.get(url_csv := "/api/research/judgments/?format=csv")))
+        )
+    )
+    assert [row["verdict"] for row in rows] == [row["verdict"] for row in everything]
+    assert client.get(url_csv)["Content-Type"].startswith("text/csv")
+    lines = streamed(client.get("/api/research/judgments/?format=jsonl&verdict=correct"))
+    objects = [json.loads(line) for line in lines.splitlines()]
+    assert objects == [row for row in everything if row["verdict"] == "correct"]
 
 
 def test_a_bad_filter_is_a_400(client, scored):
@@ -170,7 +232,7 @@ def test_the_round_human_predictions_of_an_unknown_round_are_a_404(client, db):
     assert client.get("/api/rounds/999/human-predictions/?format=csv").status_code == 404
 
 
-def test_the_export_bundle_has_every_list_and_checksums(client, scored):
+def test_the_export_bundle_has_every_list_and_checksums(client, scored, judged):
     response = client.get(f"/api/rounds/{scored.round.pk}/export/")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -183,6 +245,7 @@ def test_the_export_bundle_has_every_list_and_checksums(client, scored):
         "labels.csv",
         "human-predictions.csv",
         "model-predictions.csv",
+        "judgments.csv",
         "scores.json",
     ]
     for entry in manifest["files"]:
@@ -190,6 +253,8 @@ def test_the_export_bundle_has_every_list_and_checksums(client, scored):
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert len(data) == entry["bytes"]
     assert len(bundle.read("model-predictions.csv").decode().splitlines()) == 1 + 9
+    # The judgments of the round's final review come with the round.
+    assert len(bundle.read("judgments.csv").decode().splitlines()) == 1 + 4
     assert json.loads(bundle.read("scores.json"))["round"] == scored.round.pk
 
 
