@@ -177,9 +177,10 @@ RULES: dict[str, Rule | list[Rule]] = {
     # --- Pages: results -----------------------------------------------------------------------
     "results/": rule(get_head=READERS_PAGE),
     "results/<int:round_id>/": rule(get_head=READERS_PAGE),
-    "results/^(?P<round_id>[0-9]+)/(?P<name>figure1|table1|table2|scores)\\.(?P<format>svg|png|csv)$": rule(
-        get_head=READERS_PAGE
-    ),
+    (
+        "results/^(?P<round_id>[0-9]+)/(?P<name>figure1|table1|table2|scores)"
+        "\\.(?P<format>svg|png|csv)$"
+    ): rule(get_head=READERS_PAGE),
     # --- The admin site's own pages -----------------------------------------------------------
     "admin/": rule(get_post="AL AL AL 200 AL AL"),
     "admin/login/": rule(get="200 200 200 302 200 200", post="200 200 200 200 200 200"),
@@ -193,9 +194,10 @@ RULES: dict[str, Rule | list[Rule]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": rule(
         get_post="AL AL AL 404 AL AL", why="rounds have no page on the site"
     ),
-    "admin/^(?P<app_label>auth|accounts|taxonomy|images|guide|predictions|review|rounds|audit|training)/$": rule(
-        get_post="AL AL AL 200 AL AL"
-    ),
+    (
+        "admin/^(?P<app_label>auth|accounts|taxonomy|images|guide|predictions|review|rounds"
+        "|audit|training)/$"
+    ): rule(get_post="AL AL AL 200 AL AL"),
     "admin/(?P<url>.*)$": rule(get_post="AL AL AL 404 AL AL"),
 }
 

@@ -1,6 +1,6 @@
-"""The permission matrix: every URL pattern of the app (read from the resolver) × every persona ×
-every method its view accepts, answered as rules.py says, and never with a 5xx. A pattern or a
-method without a rule fails, naming it."""
+"""The permission matrix: every URL pattern of the app (read from the resolver), asked by every
+persona with every method its view accepts, answered as rules.py says, and never with a 5xx. A
+pattern or a method without a rule fails, naming it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""One small study for the permission matrix: every kind of round, an image with its files, a
-class with a guide entry, a note and reference images, a training request, tokens, and the six
-personas the matrix asks as. `url_kwargs` fills any URL pattern's arguments from it."""
+"""One small study for the permission matrix: an open round of every kind (evaluation, training,
+annotation review, final review) with answers, images with their files, a class with a guide
+entry, a note and a reference image, a released guide freeze, a training request, a row for
+every model the admin shows, and the six personas the matrix asks as, each with a logged-in
+client (and the researcher a token). `patterns.url_for` fills URL arguments from it."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from labeling.images.models import Image, ReferenceImage
 from labeling.review.services import final_review_create, image_labels_replace
 from labeling.rounds.models import Answer, InteractionLog, Round
 from labeling.rounds.services import interaction_log_process
-from labeling.taxonomy.models import Hypernymy, Synset, SynsetClosure
+from labeling.taxonomy.models import ClassGroup, Hypernymy, Synset, SynsetClosure
 from labeling.training.models import TrainingRequest
 from labeling.training.services import (
     answer_stat_compute,
@@ -35,7 +37,7 @@ from tests.images.factories import make_image, make_references
 from tests.review.factories import make_review_round, predict
 from tests.rounds.factories import make_round
 from tests.rounds.helpers import next_item, post_answer
-from tests.taxonomy.factories import make_imagenet_classes
+from tests.taxonomy.factories import imagenet_class_list
 
 TENCH, GOLDFISH, SHARK = "n01440764", "n01443537", "n01484850"
 CYPRINID = "n01439121"
@@ -80,7 +82,19 @@ class World:
 
 
 def world_build() -> World:
-    make_imagenet_classes()  # the classes without the tree: loading it takes seconds
+    # Ten classes, without the tree: every page and list stays short (the full taxonomy takes
+    # seconds to load and makes each list and admin page slower to render).
+    Synset.objects.bulk_create(
+        Synset(
+            wnid=wnid,
+            nltk_name=f"class{index}.n.01",
+            name=name,
+            display_name=name,
+            class_index=index,
+            group=ClassGroup.ORGANISM,
+        )
+        for index, wnid, name in imagenet_class_list()[:10]
+    )
     tench, goldfish = Synset.objects.get(wnid=TENCH), Synset.objects.get(wnid=GOLDFISH)
     cyprinid = Synset.objects.create(wnid=CYPRINID, nltk_name="cyprinid.n.01", name="cyprinid")
     for child in (tench, goldfish):  # one node of the tree above two classes
