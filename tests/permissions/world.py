@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from labeling.accounts.roles import Role
+from labeling.accounts.services import token_get_or_create
 from labeling.guide.models import DistinctionNote, GuideFreeze
 from labeling.guide.services import (
     distinction_note_save,
@@ -63,6 +64,7 @@ class World:
     freeze: GuideFreeze
     training_request: TrainingRequest
     clients: dict[str, Client] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # each API token's owner, by key
 
     def clients_make(self) -> None:
         """A client per persona, logged in once (sessions and tokens are rows of the world)."""
@@ -72,6 +74,8 @@ class World:
             client.force_login(user)
             self.clients[persona] = client
         self.clients[f"{RESEARCHER}:token"] = api_client_for(self.users[RESEARCHER])
+        for persona in (RESEARCHER, STUDY_ADMIN):
+            self.tokens[token_get_or_create(user=self.users[persona]).key] = persona
 
     def client(self, persona: str, path: str) -> Client:
         """How the persona asks: researchers send their token to the API and the file views
