@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from labeling.accounts.authentication import token_expires_at, token_is_expired
 from labeling.accounts.permissions import role_required
@@ -24,6 +24,7 @@ from labeling.rounds.selectors import rounds_assigned_to
 API_ROLES = (Role.ADMIN, Role.RESEARCHER)
 
 
+@require_safe
 @never_cache  # it shows the user's own API token: no cache may keep it
 @login_required
 def home(request: HttpRequest) -> HttpResponse:

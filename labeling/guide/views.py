@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, signed_in, user_roles
@@ -75,6 +75,7 @@ def _first(items: QuerySet, limit: int) -> tuple[list, int]:
     return shown, (len(shown) if len(shown) < limit else items.count())
 
 
+@require_safe
 @role_required(*READERS)
 def index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
@@ -116,6 +117,7 @@ def index(request: HttpRequest) -> HttpResponse:
 # --- Entries --------------------------------------------------------------------------------
 
 
+@require_safe
 @role_required(*READERS)
 def entry_detail(request: HttpRequest, wnid: str) -> HttpResponse:
     synset = class_get_or_404(wnid=wnid)
@@ -166,6 +168,7 @@ def entry_edit(request: HttpRequest, wnid: str) -> HttpResponse:
     return render(request, "guide/entry_edit.html", {**context, **_editor_context(form)})
 
 
+@require_safe
 @role_required(*READERS)
 def entry_history(request: HttpRequest, wnid: str) -> HttpResponse:
     synset = class_get_or_404(wnid=wnid)
@@ -181,6 +184,7 @@ def entry_history(request: HttpRequest, wnid: str) -> HttpResponse:
 # --- Distinction notes ----------------------------------------------------------------------
 
 
+@require_safe
 @role_required(*READERS)
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = _note_or_404(pk)
@@ -247,6 +251,7 @@ def _note_form(request: HttpRequest, *, note) -> HttpResponse:
     return render(request, "guide/note_form.html", {**context, **_editor_context(form)})
 
 
+@require_safe
 @role_required(*READERS)
 def note_history(request: HttpRequest, pk: int) -> HttpResponse:
     note = _note_or_404(pk)

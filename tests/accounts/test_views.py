@@ -70,6 +70,13 @@ def test_an_expired_token_is_flagged_on_the_home_page_and_not_shown(researcher, 
 # --- Changing one's password -------------------------------------------------------------------
 
 
+def test_the_home_page_serves_only_get_and_head(annotator):
+    client = login(annotator)
+    assert client.head("/").status_code == 200
+    assert client.post("/").status_code == 405
+    assert client.delete("/").status_code == 405
+
+
 def test_the_name_in_the_top_bar_leads_to_the_password_page(annotator):
     content = login(annotator).get("/").content.decode()
     assert 'href="/accounts/password/"' in content

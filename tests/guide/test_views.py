@@ -73,6 +73,14 @@ def test_outsiders_get_403_and_anonymous_users_the_login_page(guide, outsider):
         ), url
 
 
+def test_the_read_pages_serve_only_get_and_head(guide, annotator):
+    client = login(annotator)
+    for url in read_urls(guide):
+        assert client.head(url).status_code == 200, url
+        for method in (client.post, client.put, client.delete):
+            assert method(url).status_code == 405, url
+
+
 def test_researchers_see_no_edit_links_and_cannot_edit(guide, researcher):
     client = login(researcher)
     page = client.get("/guide/entries/n02094114/").content.decode()
