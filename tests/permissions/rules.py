@@ -127,6 +127,7 @@ RULES: dict[str, Rule | list[Rule]] = {
     "api/research/labels/": rule(get_head=READERS_API),
     "api/research/human-predictions/": rule(get_head=READERS_API),
     "api/research/model-predictions/": rule(get_head=READERS_API),
+    "api/research/judgments/": rule(get_head=READERS_API),
     "api/research/rounds/": rule(get_head=READERS_API),
     "api/rounds/<int:round_id>/human-predictions/": rule(get_head=READERS_API),
     "api/rounds/<int:round_id>/export/": rule(get_head=READERS_API),
