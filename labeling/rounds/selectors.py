@@ -10,7 +10,6 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -23,7 +22,7 @@ from django.db.models.functions import Coalesce
 from labeling.accounts.roles import Role, user_roles
 from labeling.images.models import Image
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState, Serving
-from labeling.sql import column, loaded, table
+from labeling.sql import column, loaded, quote, table
 
 
 def _per_round(model, aggregate) -> Coalesce:
@@ -42,19 +41,34 @@ def _per_round(model, aggregate) -> Coalesce:
 def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment | None:
     """The user's assignment to the round, with the round, in one query; None if the round does
     not exist, is not assigned to them, or they are no longer an annotator (only annotators
-    label: a role taken away ends their work at once)."""
-    if not user.is_authenticated:
+    label: a role taken away ends their work at once).
+
+    The roles are the request's own (authentication reads them with the user). The statement is
+    written out: every labeling and review request starts here."""
+    if not user.is_authenticated or Role.ANNOTATOR not in user_roles(user):
         return None
-    assignments = Assignment.objects.select_related("round").filter(round_id=round_id, user=user)
-    if not user.is_superuser:  # a superuser has every role
-        memberships = User.groups.through.objects
-        assignments = assignments.filter(
-            Exists(memberships.filter(user_id=OuterRef("user_id"), group__name=Role.ANNOTATOR))
-        )
-    try:  # get(), not first(): no ORDER BY on the hot path
-        return assignments.get()
-    except Assignment.DoesNotExist:
+    assignment_fields = list(Assignment._meta.concrete_fields)
+    round_fields = list(Round._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_assignment_sql(connection.vendor), [round_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    n = len(assignment_fields)
+    assignment = Assignment.from_db(connection.alias, *loaded(assignment_fields, row[:n]))
+    assignment.round = Round.from_db(connection.alias, *loaded(round_fields, row[n:]))
+    return assignment
+
+
+@functools.cache
+def _assignment_sql(vendor: str) -> str:
+    columns = [f"a.{quote(f.column)}" for f in Assignment._meta.concrete_fields]
+    columns += [f"r.{quote(f.column)}" for f in Round._meta.concrete_fields]
+    return (
+        f"SELECT {', '.join(columns)} FROM {table(Assignment)} a "
+        f"JOIN {table(Round)} r ON r.{column(Round, 'id')} = a.{column(Assignment, 'round')} "
+        f"WHERE a.{column(Assignment, 'round')} = %s AND a.{column(Assignment, 'user')} = %s"
+    )
 
 
 def round_items_at(
