@@ -470,7 +470,8 @@ def test_next_from_a_browser_session_runs_as_few(
     annotator, evaluation, django_assert_max_num_queries
 ):
     # The session with its user and roles (three queries before), then as above.
-    browser = login(annotator)
+    browser = APIClient()  # with a session cookie, as the screen sends it
+    browser.force_login(annotator)
     next_item(browser, evaluation)
     with django_assert_max_num_queries(4):
         next_item(browser, evaluation)
