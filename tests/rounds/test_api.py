@@ -493,10 +493,11 @@ def test_answering_runs_a_fixed_handful_of_queries(
     client, evaluation, django_assert_max_num_queries
 ):
     # The token with its user and roles, the assignment with its round, the current item with
-    # the next two and when it was served; then in one transaction (a savepoint here: its SAVEPOINT and RELEASE count)
-    # the cursor moved, the answer, its log and the next item's serving. At most one more
-    # query checks that the in-memory class tree is current (every few seconds); the timing
-    # task is enqueued on commit, which a test transaction never reaches.
+    # the next two and when it was served; then in one transaction (a savepoint here: its
+    # SAVEPOINT and RELEASE count) the cursor moved, the answer, its log and the next item's
+    # serving. At most one more query checks that the in-memory class tree is current (every
+    # few seconds); the timing task is enqueued on commit, which a test transaction never
+    # reaches.
     taxonomy_snapshot()  # a running server has built it long ago
     queries = 9 + 1
     for _ in range(3):
