@@ -68,7 +68,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the session, its user and their roles in one statement.
+    "labeling.accounts.sessions.AuthenticationMiddleware",
     "labeling.security.LoginLockoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -303,6 +304,7 @@ else:
 # `manage.py check --deploy` is clean with DEBUG=0, SECRET_KEY, BEHIND_TLS_PROXY=1 and
 # SECURE_COOKIES=1 (tests/test_deployment.py runs it). The Content-Security-Policy header is
 # labeling/security.py's.
+SESSION_ENGINE = "labeling.accounts.sessions"  # database sessions with their user's id
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -24,6 +24,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from labeling.accounts.roles import Role, user_roles_prime
+from labeling.sql import loaded
 
 
 def token_expires_at(token: Token) -> datetime | None:
@@ -45,20 +46,58 @@ def _token_with_user_and_roles(key: str) -> tuple[Token, set[Role]] | None:
     with a token starts here: building the two ORM queries this replaces (the token with its
     user, then the user's groups) cost more CPU than the class search itself.
     """
-    token_fields, user_fields = _fields()
+    token_fields = _fields()[0]
     with connection.cursor() as cursor:
         cursor.execute(_sql(connection.vendor), [*(role.value for role in Role), key])
         row = cursor.fetchone()
     if row is None:
         return None
-    n, m = len(token_fields), len(token_fields) + len(user_fields)
-    token = Token.from_db(connection.alias, *_converted(token_fields, row[:n]))
-    token.user = get_user_model().from_db(connection.alias, *_converted(user_fields, row[n:m]))
-    return token, {role for role, has in zip(Role, row[m:], strict=True) if has}
+    n = len(token_fields)
+    token = Token.from_db(connection.alias, *loaded(token_fields, row[:n]))
+    user, roles = user_and_roles_from_row(row[n:])
+    assert user is not None  # an inner join
+    token.user = user
+    return token, roles
 
 
 def _fields() -> tuple[list[Field], list[Field]]:
     return list(Token._meta.concrete_fields), list(get_user_model()._meta.concrete_fields)
+
+
+def user_and_roles_columns(user_alias: str) -> list[str]:
+    """The SELECT list of a user row (the user model's concrete fields, aliased `user_alias`)
+    followed by one EXISTS per Role (a %s parameter each, in Role order): what a request's
+    authentication reads in the same statement as its token or session."""
+
+    def q(name: str | None) -> str:
+        assert name is not None  # concrete fields have columns
+        return connection.ops.quote_name(name)
+
+    users = get_user_model()._meta
+    through = users.get_field("groups").remote_field.through
+    assert through is not None
+    membership = through._meta
+    groups = Group._meta
+    user_id = f"{user_alias}.{q(users.pk.column)}"
+    columns = [f"{user_alias}.{q(f.column)}" for f in _fields()[1]]
+    columns += [
+        f"EXISTS (SELECT 1 FROM {q(membership.db_table)} m "
+        f"JOIN {q(groups.db_table)} g ON g.{q(groups.pk.column)} = m.{q('group_id')} "
+        f"WHERE m.{q('user_id')} = {user_id} AND g.{q('name')} = %s)"
+        for _ in Role
+    ]
+    return columns
+
+
+def user_and_roles_from_row(row: Sequence[Any]) -> tuple[User | None, set[Role]]:
+    """The user and roles out of the columns user_and_roles_columns() selected (a user of None
+    when its columns are NULL, as from a LEFT JOIN that found none)."""
+    user_fields = _fields()[1]
+    n = len(user_fields)
+    if row[user_fields.index(get_user_model()._meta.pk)] is None:
+        return None, set()
+    user = get_user_model().from_db(connection.alias, *loaded(user_fields, row[:n]))
+    return user, {role for role, has in zip(Role, row[n:], strict=True) if has}
 
 
 @functools.cache
@@ -70,39 +109,14 @@ def _sql(vendor: str) -> str:
         return connection.ops.quote_name(name)
 
     users = get_user_model()._meta
-    through = users.get_field("groups").remote_field.through
-    assert through is not None
-    membership = through._meta
-    groups = Group._meta
-    token_fields, user_fields = _fields()
-    user_id = f"u.{quote(users.pk.column)}"
-    columns = [f"t.{quote(f.column)}" for f in token_fields]
-    columns += [f"u.{quote(f.column)}" for f in user_fields]
-    columns += [
-        f"EXISTS (SELECT 1 FROM {quote(membership.db_table)} m "
-        f"JOIN {quote(groups.db_table)} g ON g.{quote(groups.pk.column)} = m.{quote('group_id')} "
-        f"WHERE m.{quote('user_id')} = {user_id} AND g.{quote('name')} = %s)"
-        for _ in Role
-    ]
+    token_fields = _fields()[0]
+    columns = [f"t.{quote(f.column)}" for f in token_fields] + user_and_roles_columns("u")
     token_user = Token._meta.get_field("user").column
     return (
         f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} t "
-        f"JOIN {quote(users.db_table)} u ON {user_id} = t.{quote(token_user)} "
+        f"JOIN {quote(users.db_table)} u ON u.{quote(users.pk.column)} = t.{quote(token_user)} "
         f"WHERE t.{quote(Token._meta.get_field('key').column)} = %s"
     )
-
-
-def _converted(fields: list[Field], values: Sequence[Any]) -> tuple[list[str], list[Any]]:
-    """Field names and values as the ORM would load them (SQLite returns datetimes as text)."""
-    out = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(field.model._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        ):
-            value = convert(value, column, connection)
-        out.append(value)
-    return [f.attname for f in fields], out
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):

@@ -54,6 +54,12 @@ PRESENCE_EVENTS = {
 }
 
 
+# Built once: an enum's `values` makes a new list on every access, and events_clean checks
+# every event of every answer against them.
+_EVENT_TYPES = frozenset(EventType.values)
+_PICKERS = frozenset(Picker.values)
+
+
 def events_clean(events: Any) -> list[dict[str, Any]]:
     """The events as they will be stored, or ValidationError naming every problem (at most ten).
 
@@ -80,7 +86,7 @@ def events_clean(events: Any) -> list[dict[str, Any]]:
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= MAX_T_MS:
             problems.append(f"{where}.t: milliseconds since the item was shown, 0 to {MAX_T_MS}.")
         kind = event.get("type")
-        if kind not in EventType.values:
+        if kind not in _EVENT_TYPES:
             problems.append(f"{where}.type: unknown event type {kind!r}.")
         item: dict[str, Any] = {"t": t, "type": kind}
         if "q" in event:
@@ -93,7 +99,7 @@ def events_clean(events: Any) -> list[dict[str, Any]]:
                 problems.append(f"{where}.wnid: not a wnid (n and 8 digits).")
             item["wnid"] = event["wnid"]
         if "picker" in event:
-            if event["picker"] not in Picker.values:
+            if event["picker"] not in _PICKERS:
                 problems.append(f"{where}.picker: one of {', '.join(Picker.values)}.")
             item["picker"] = event["picker"]
         cleaned.append(item)

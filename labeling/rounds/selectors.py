@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -19,7 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from labeling.accounts.roles import Role, user_roles
+from labeling.images.models import Image
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState, Serving
+from labeling.sql import column, loaded, quote, table
 
 
 def _per_round(model, aggregate) -> Coalesce:
@@ -38,19 +41,34 @@ def _per_round(model, aggregate) -> Coalesce:
 def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment | None:
     """The user's assignment to the round, with the round, in one query; None if the round does
     not exist, is not assigned to them, or they are no longer an annotator (only annotators
-    label: a role taken away ends their work at once)."""
-    if not user.is_authenticated:
+    label: a role taken away ends their work at once).
+
+    The roles are the request's own (authentication reads them with the user). The statement is
+    written out: every labeling and review request starts here."""
+    if not user.is_authenticated or Role.ANNOTATOR not in user_roles(user):
         return None
-    assignments = Assignment.objects.select_related("round").filter(round_id=round_id, user=user)
-    if not user.is_superuser:  # a superuser has every role
-        memberships = User.groups.through.objects
-        assignments = assignments.filter(
-            Exists(memberships.filter(user_id=OuterRef("user_id"), group__name=Role.ANNOTATOR))
-        )
-    try:  # get(), not first(): no ORDER BY on the hot path
-        return assignments.get()
-    except Assignment.DoesNotExist:
+    assignment_fields = list(Assignment._meta.concrete_fields)
+    round_fields = list(Round._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_assignment_sql(connection.vendor), [round_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    n = len(assignment_fields)
+    assignment = Assignment.from_db(connection.alias, *loaded(assignment_fields, row[:n]))
+    assignment.round = Round.from_db(connection.alias, *loaded(round_fields, row[n:]))
+    return assignment
+
+
+@functools.cache
+def _assignment_sql(vendor: str) -> str:
+    columns = [f"a.{quote(f.column)}" for f in Assignment._meta.concrete_fields]
+    columns += [f"r.{quote(f.column)}" for f in Round._meta.concrete_fields]
+    return (
+        f"SELECT {', '.join(columns)} FROM {table(Assignment)} a "
+        f"JOIN {table(Round)} r ON r.{column(Round, 'id')} = a.{column(Assignment, 'round')} "
+        f"WHERE a.{column(Assignment, 'round')} = %s AND a.{column(Assignment, 'user')} = %s"
+    )
 
 
 def round_items_at(
@@ -58,16 +76,49 @@ def round_items_at(
 ) -> dict[int, RoundImage]:
     """The round's items at these positions (with their image's public id), by position. With
     `served_to` (a labeler's id) each item also carries `served_at`, when it was first served to
-    that labeler (None if never), from the same query."""
-    items = (
-        RoundImage.objects.filter(round_id=round_id, position__in=positions)
-        .select_related("image")
-        .only("id", "public_id", "position", "round_id", "image__id", "image__public_id")
+    that labeler (None if never), from the same query.
+
+    Written out as SQL: it runs on every `next` and every answer, and the ORM took longer to
+    build the query (with the serving as a correlated subquery) than the database to run it."""
+    served_at = Serving._meta.get_field("served_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _items_sql(connection.vendor, len(positions)),
+            [served_to, round_id, *positions],
+        )
+        rows = cursor.fetchall()
+    found = {}
+    for item_id, position, public_id, image_id, image_public_id, served in rows:
+        item = RoundImage.from_db(
+            connection.alias,
+            ["id", "round_id", "image_id", "position", "public_id"],
+            [item_id, round_id, image_id, position, public_id],
+        )
+        item.image = Image.from_db(
+            connection.alias, ["id", "public_id"], [image_id, image_public_id]
+        )
+        if served_to is not None:
+            item.served_at = loaded([served_at], [served])[1][0]  # type: ignore[attr-defined]
+        found[position] = item
+    return found
+
+
+@functools.cache
+def _items_sql(vendor: str, count: int) -> str:
+    """round_items_at's statement for a database vendor and a number of positions, made once.
+    Without a labeler (`served_to` NULL) the serving join finds nothing."""
+    ri_id, image_fk = column(RoundImage, "id"), column(RoundImage, "image")
+    return (
+        f"SELECT ri.{ri_id}, ri.{column(RoundImage, 'position')}, "
+        f"ri.{column(RoundImage, 'public_id')}, ri.{image_fk}, "
+        f"i.{column(Image, 'public_id')}, sv.{column(Serving, 'served_at')} "
+        f"FROM {table(RoundImage)} ri "
+        f"JOIN {table(Image)} i ON i.{column(Image, 'id')} = ri.{image_fk} "
+        f"LEFT JOIN {table(Serving)} sv ON sv.{column(Serving, 'round_image')} = ri.{ri_id} "
+        f"AND sv.{column(Serving, 'labeler')} = %s "
+        f"WHERE ri.{column(RoundImage, 'round')} = %s "
+        f"AND ri.{column(RoundImage, 'position')} IN ({', '.join(['%s'] * count)})"
     )
-    if served_to is not None:
-        servings = Serving.objects.filter(round_image=OuterRef("pk"), labeler_id=served_to)
-        items = items.annotate(served_at=Subquery(servings.values("served_at")))
-    return {item.position: item for item in items}
 
 
 def round_get(*, round_id: int) -> Round | None:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from labeling.review.models import Judgment, RoundCandidate
-from tests.helpers import api_client_for
+from tests.helpers import api_client_for, login
 from tests.review.conftest import GOLDFISH, SHARK, TENCH, TIGER_SHARK
 from tests.review.factories import make_review_round
 from tests.rounds.factories import make_round
@@ -38,8 +38,13 @@ def test_next_lists_the_candidates_with_model_counts(
     round = make_review_round(images, reviewers)
     client = api_client_for(reviewers[0])
     next_of(client, round)
+    # The token with its user and roles (or a browser's session with them, below), the
+    # assignment with its round, the items, recording the serving, the candidates.
     with django_assert_max_num_queries(5):
         body = next_of(client, round)
+    browser = login(reviewers[0])
+    with django_assert_max_num_queries(5):
+        assert next_of(browser, round) == body
     assert body["position"] == 1
     assert [(c["wnid"], c["model_count"], c["verdict"]) for c in body["candidates"]] == [
         (GOLDFISH, 2, None),

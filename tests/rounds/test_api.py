@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from labeling.rounds.models import (
     Answer,
@@ -458,21 +459,45 @@ def test_progress_estimates_the_time_left_from_the_labelers_own_median(client, e
 
 
 def test_next_runs_a_fixed_handful_of_queries(client, evaluation, django_assert_max_num_queries):
-    # The token, the assignment with its round (and the annotator role), the two items,
-    # recording the serving.
+    # The token with its user and roles, the assignment with its round, the two items with the
+    # serving, recording the serving.
     next_item(client, evaluation)
     with django_assert_max_num_queries(4):
         next_item(client, evaluation)
 
 
+def test_next_from_a_browser_session_runs_as_few(
+    annotator, evaluation, django_assert_max_num_queries
+):
+    # The session with its user and roles (three queries before), then as above.
+    browser = APIClient()  # with a session cookie, as the screen sends it
+    browser.force_login(annotator)
+    next_item(browser, evaluation)
+    with django_assert_max_num_queries(4):
+        next_item(browser, evaluation)
+
+
+def test_answering_from_a_browser_session_runs_as_few(
+    annotator, evaluation, django_assert_max_num_queries
+):
+    taxonomy_snapshot()
+    browser = APIClient()  # JSON bodies, sent with a session cookie as the screen does
+    browser.force_login(annotator)
+    for _ in range(2):
+        item = next_item(browser, evaluation)["item"]
+        with django_assert_max_num_queries(9 + 1):
+            assert post_answer(browser, evaluation, item).status_code == 201
+
+
 def test_answering_runs_a_fixed_handful_of_queries(
     client, evaluation, django_assert_max_num_queries
 ):
-    # The token, the assignment with its round, the current item with the next two and when it
-    # was served; then in one transaction (a savepoint here: its SAVEPOINT and RELEASE count)
-    # the cursor moved, the answer, its log and the next item's serving. At most one more
-    # query checks that the in-memory class tree is current (every few seconds); the timing
-    # task is enqueued on commit, which a test transaction never reaches.
+    # The token with its user and roles, the assignment with its round, the current item with
+    # the next two and when it was served; then in one transaction (a savepoint here: its
+    # SAVEPOINT and RELEASE count) the cursor moved, the answer, its log and the next item's
+    # serving. At most one more query checks that the in-memory class tree is current (every
+    # few seconds); the timing task is enqueued on commit, which a test transaction never
+    # reaches.
     taxonomy_snapshot()  # a running server has built it long ago
     queries = 9 + 1
     for _ in range(3):
