@@ -21,6 +21,8 @@ from django.db.models.functions import Coalesce
 from labeling.accounts.roles import Role, user_roles
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState, Serving
 
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
+
 
 def _per_round(model, aggregate) -> Coalesce:
     """An aggregate over `model`'s rows of the outer round row (0 when there are none), as a
@@ -39,7 +41,9 @@ def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment |
     """The user's assignment to the round, with the round, in one query; None if the round does
     not exist, is not assigned to them, or they are no longer an annotator (only annotators
     label: a role taken away ends their work at once)."""
-    if not user.is_authenticated:
+    # A foreign key lookup passes an id beyond the column's range to the database, which fails
+    # (an address such as /api/rounds/99999999999999999999/next/ was a 500): no round has it.
+    if not user.is_authenticated or not 0 < round_id <= MAX_ID:
         return None
     assignments = Assignment.objects.select_related("round").filter(round_id=round_id, user=user)
     if not user.is_superuser:  # a superuser has every role
