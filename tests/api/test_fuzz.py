@@ -49,8 +49,9 @@ from tests.rounds.factories import make_round
 from tests.rounds.helpers import GOLDFISH, SHARK, TENCH, next_item, post_answer
 from tests.scoring.factories import make_scored_round
 
-# Examples per operation in the fuzzing phase; the examples and coverage phases add their own
-# (deterministic) cases. Bounded so that the whole module stays within minutes per pass.
+# Examples per operation (fewer where the schema allows fewer), valid and invalid: about 1,050
+# requests in all, a minute or two of CPU per pass. Schemathesis runs only its fuzzing phase
+# here: its examples and coverage phases do not run with `given` (the persona and path draws).
 MAX_EXAMPLES = 25
 SEED = 20200713  # ICML 2020
 
