@@ -18,6 +18,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import schemathesis
@@ -119,7 +120,24 @@ SCHEMA = schemathesis.openapi.from_dict(
         }
     ),
 )
-APP = WSGIHandler()
+
+
+class InProcessApp:
+    """Django's WSGI handler, with requests sharing the test's database transaction: Django
+    would otherwise close the connection (and lose the transaction, on PostgreSQL) at the start
+    and end of each request. Disconnected at every call, as the test client (which makes the
+    world) connects the signal again after each of its own requests."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        return self.handler(environ, start_response)
+
+
+APP = InProcessApp()
 SCHEMA.app = APP  # every request, the checks' own probes too, goes to the app in process
 
 
@@ -131,11 +149,7 @@ class World:
 
 @pytest.fixture
 def wsgi_requests() -> Iterator[None]:
-    """Requests sent straight to the WSGI handler share the test's database transaction:
-    Django would otherwise close the connection (and lose the transaction) at the end of each
-    request, as the test client prevents too."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+    """Django's connection handling back as it was after the test (see InProcessApp)."""
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
