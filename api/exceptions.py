@@ -21,8 +21,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(messages)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, list):
-        response.data = {"detail": response.data}
+    if response is not None:
+        if isinstance(response.data, list):
+            response.data = {"detail": response.data}
+        # `detail` is one message, as the schema's ErrorSerializer says; DRF makes a list of the
+        # messages of a ValidationError (fields keep their lists).
+        if isinstance(response.data, dict) and isinstance(response.data.get("detail"), list):
+            response.data["detail"] = " ".join(str(m) for m in response.data["detail"])
     return response
 
 

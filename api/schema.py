@@ -23,11 +23,13 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-# A page-number paginated list answers 404 for a page past its end (or not a number).
+# A page-number paginated list answers 404 for a page past its end (or not a number), and 400
+# for a page size it cannot use (api/pagination.py).
 NO_SUCH_PAGE = {
+    400: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[400]),
     404: OpenApiResponse(
         response=ErrorSerializer, description="No such page (past the end, or not a number)"
-    )
+    ),
 }
 
 
@@ -37,3 +39,14 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         code: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
         for code in codes
     }
+
+
+def optional_query_parameters_may_be_empty(result: dict, **kwargs: object) -> dict:
+    """A postprocessing hook: an optional query parameter sent empty (`?group=`) counts as not
+    sent, as DRF's serializers and paginators read it; the schema says so (`allowEmptyValue`)."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -263,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Classes, images, labels, annotations and scores of human-accuracy studies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.optional_query_parameters_may_be_empty",
+    ],
     # The schema and its Swagger UI are for users with an account, like every other endpoint.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from our own static files: many deployments (and the tests) have no internet.

@@ -59,9 +59,10 @@ class GuideFrozenSerializer(ErrorSerializer):
 
 
 class ImportRejectedSerializer(ErrorSerializer):
-    """400: the file was rejected as a whole, with every problem found."""
+    """400: the file was rejected as a whole, with every problem found (or, for a request that
+    sent no guide at all, the fields at fault)."""
 
-    problems = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def _html(serializer: serializers.Serializer, text: str) -> str:

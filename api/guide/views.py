@@ -191,7 +191,9 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: s.GuideRevisionSerializer(many=True), **AUTH, **MISSING})
+    get=extend_schema(
+        responses={200: s.GuideRevisionSerializer(many=True), **AUTH, **NO_SUCH_PAGE, **MISSING}
+    )
 )
 class GuideEntryRevisionListView(GuideAPIMixin, generics.ListAPIView):
     """The entry's revisions, newest first."""
@@ -275,7 +277,9 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: s.NoteRevisionSerializer(many=True), **AUTH, **MISSING})
+    get=extend_schema(
+        responses={200: s.NoteRevisionSerializer(many=True), **AUTH, **NO_SUCH_PAGE, **MISSING}
+    )
 )
 class DistinctionNoteRevisionListView(GuideAPIMixin, generics.ListAPIView):
     """The note's revisions, newest first."""

@@ -6,9 +6,11 @@ import base64
 
 from rest_framework import serializers
 
+from api.pagination import page_size_field
 from labeling.research.selectors import PSEUDONYM_PREFIX
 from labeling.review.models import CandidateOrigin, LabelState, Verdict
 from labeling.rounds.models import RoundKind, RoundState
+from labeling.rounds.selectors import MAX_ID
 from labeling.taxonomy.models import ClassGroup
 
 PAGE_SIZE = 1000
@@ -50,16 +52,14 @@ class ListQuerySerializer(serializers.Serializer):
     """What every research list takes besides its filters."""
 
     format = serializers.ChoiceField(
-        choices=["json", "csv", "jsonl", "api"],
+        choices=["json", "csv", "jsonl"],
         required=False,
         help_text="json (pages, the default), or the whole list streamed as csv or jsonl",
     )
     cursor = serializers.CharField(
         required=False, help_text="from the previous page's `next`; absent for the first page"
     )
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=PAGE_SIZE
-    )
+    page_size = page_size_field(maximum=MAX_PAGE_SIZE, default=PAGE_SIZE)
 
     def validate_cursor(self, value: str) -> int:
         try:
@@ -89,7 +89,17 @@ GROUP = serializers.ChoiceField(
 SOURCE = serializers.CharField(
     required=False, help_text="image source, e.g. imagenet-val, imagenetv2-matched-frequency"
 )
-ROUND = serializers.IntegerField(required=False, help_text="only the images of this round")
+
+
+def round_field(help_text: str) -> serializers.IntegerField:
+    # Bounded: an id no row can have would otherwise reach the database as a number it cannot
+    # hold (a 500).
+    return serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=help_text
+    )
+
+
+ROUND = round_field("only the images of this round")
 
 
 class ImageQuerySerializer(ListQuerySerializer):
@@ -109,13 +119,13 @@ class LabelQuerySerializer(ImageQuerySerializer):
 def pseudonym_user_id(value: str) -> int:
     """The user id behind a pseudonym (labeler-<id>), or a 400."""
     number = value.removeprefix(PSEUDONYM_PREFIX)
-    if not number.isdigit():
+    if not (number.isdigit() and int(number) <= MAX_ID):
         raise serializers.ValidationError(f"A person is named {PSEUDONYM_PREFIX}<number>.")
     return int(number)
 
 
 class HumanPredictionQuerySerializer(ImageQuerySerializer):
-    round = serializers.IntegerField(required=False, help_text="answers given in this round")
+    round = round_field("answers given in this round")
     labeler = serializers.CharField(required=False, help_text="a pseudonym, e.g. labeler-12")
 
     def validate_labeler(self, value: str) -> int:
@@ -123,7 +133,7 @@ class HumanPredictionQuerySerializer(ImageQuerySerializer):
 
 
 class JudgmentQuerySerializer(ListQuerySerializer):
-    round = serializers.IntegerField(required=False, help_text="verdicts given in this round")
+    round = round_field("verdicts given in this round")
     reviewer = serializers.CharField(
         required=False, help_text="a pseudonym, e.g. labeler-12 (the same as in predictions)"
     )

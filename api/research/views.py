@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -63,7 +63,7 @@ def _page_serializer(name: str, row: type[serializers.Serializer]) -> serializer
 
 
 # DRF's content negotiation answers 404 for a `?format=` no renderer of the list takes.
-NO_SUCH_FORMAT = "no such format (`?format=` other than json, csv, jsonl, api)"
+NO_SUCH_FORMAT = "no such format (`?format=` other than json, csv, jsonl)"
 
 
 def list_schema(
@@ -94,7 +94,9 @@ class ResearchListView(APIView):
     """Base of the research lists: a query serializer of filters and the table they select."""
 
     permission_classes = RESEARCH_PERMISSIONS
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, JSONLinesRenderer]
+    # No browsable API page: every answer is one of the documented formats (a person reads the
+    # lists in the API docs page).
+    renderer_classes = [JSONRenderer, CSVRenderer, JSONLinesRenderer]
     query_serializer: ClassVar[type[s.ListQuerySerializer]]
 
     def table(self, **filters: Any) -> Table:

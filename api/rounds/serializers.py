@@ -6,6 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.pagination import page_size_field
 from labeling.review.models import Verdict
 from labeling.review.services import REASON_MAX_LENGTH
 from labeling.rounds.events import MAX_EVENTS, MAX_SEARCH_TEXT, EventType
@@ -171,7 +172,7 @@ class AnswerQuerySerializer(serializers.Serializer):
         required=False, max_length=150, help_text="only this labeler's answers (username)"
     )
     cursor = serializers.CharField(required=False, help_text="from `next` / `previous`")
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    page_size = page_size_field()
 
 
 class AnswerSerializer(serializers.ModelSerializer):

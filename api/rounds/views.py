@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from api.rounds import serializers as s
 from api.schema import NO_SUCH_PAGE, error_responses
 from labeling.accounts.permissions import HasAnyRole
@@ -127,10 +128,11 @@ class ProgressView(RoundsAPIMixin, APIView):
 
 
 class AnswerCursorPagination(CursorPagination):
+    # AnswerQuerySerializer has checked the page size by the time this reads it.
     ordering = "id"
-    page_size = 100
+    page_size = PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = 1000
+    max_page_size = MAX_PAGE_SIZE
 
 
 class AnswersView(RoundsAPIMixin, generics.GenericAPIView):

@@ -177,7 +177,13 @@ class NodeClassesView(generics.ListAPIView):
     permission_classes = ROLE_PERMISSIONS
     serializer_class = s.ClassSerializer
 
-    @extend_schema(responses={200: s.ClassSerializer(many=True), **error_responses(401, 403, 404)})
+    @extend_schema(
+        responses={
+            200: s.ClassSerializer(many=True),
+            **NO_SUCH_PAGE,
+            **error_responses(401, 403, 404),
+        }
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 

@@ -24,6 +24,8 @@ from labeling.images.models import Image
 from labeling.rounds.models import Answer, Assignment, Round, RoundImage, RoundState, Serving
 from labeling.sql import column, loaded, quote, table
 
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
+
 
 def _per_round(model, aggregate) -> Coalesce:
     """An aggregate over `model`'s rows of the outer round row (0 when there are none), as a
@@ -45,7 +47,11 @@ def assignment_for(*, round_id: int, user: User | AnonymousUser) -> Assignment |
 
     The roles are the request's own (authentication reads them with the user). The statement is
     written out: every labeling and review request starts here."""
-    if not user.is_authenticated or Role.ANNOTATOR not in user_roles(user):
+    # An id beyond the column's range fails in the database (an address such as
+    # /api/rounds/99999999999999999999/next/ was a 500): no round has it.
+    if not user.is_authenticated or not 0 < round_id <= MAX_ID:
+        return None
+    if Role.ANNOTATOR not in user_roles(user):
         return None
     assignment_fields = list(Assignment._meta.concrete_fields)
     round_fields = list(Round._meta.concrete_fields)

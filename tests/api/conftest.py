@@ -1,19 +1,12 @@
-"""Reference galleries write files and remember enqueued thumbnails in the process's cache: each
-API test gets its own media folder and a clean cache (ids repeat between tests)."""
+"""Reference galleries write files: each API test gets its own media folder. (Each test's cache
+keys are its own already, by the `fresh_cache` fixture of tests/conftest.py: never cache.clear(),
+which in the PostgreSQL pass would empty the Celery broker's Redis database.)"""
 
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()

@@ -278,7 +278,7 @@ def test_a_frozen_guide_answers_409_with_the_freeze_name(guide, annotator, study
     assert response.json()["released_by"] == "adam"
     again = admin.post(f"/api/guide/freeze/{freeze['id']}/release/")
     assert again.status_code == 400
-    assert again.json() == {"detail": ["This freeze was already released."]}
+    assert again.json() == {"detail": "This freeze was already released."}
     assert api_client_for(annotator).get("/api/guide/freeze/").json()["active"] is None
     response = client.put("/api/guide/entries/n02094114/", {"text": "changed"}, format="json")
     assert response.status_code == 200
