@@ -74,6 +74,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "GET /api/research/human-predictions/": "a cursor the API did not give out; a labeler "
     "pseudonym not of the form labeler-<n>",
     "GET /api/research/images/": "a cursor the API did not give out",
+    "GET /api/research/judgments/": "a cursor the API did not give out; a reviewer pseudonym "
+    "not of the form labeler-<n>",
     "GET /api/research/labels/": "a cursor the API did not give out",
     "GET /api/research/model-predictions/": "a cursor the API did not give out",
     "GET /api/research/rounds/": "a cursor the API did not give out",
