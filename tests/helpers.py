@@ -4,10 +4,13 @@ fixtures in `tests/conftest.py`; test data of one app lives in that app's `facto
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connections
 from django.db.models.fields.files import FieldFile
 from django.test import Client
 from rest_framework.test import APIClient
@@ -56,3 +59,25 @@ def stored_name(field: FieldFile) -> str:
     one)."""
     assert field.name, "the field holds no file"
     return field.name
+
+
+def sent_twice_at_once(user: User, send: Callable[[APIClient], Any]) -> list[Any]:
+    """What `send` returned for two of the user's clients racing on two database connections (a
+    double click): both start together after a barrier; each thread closes its connections."""
+    start = threading.Barrier(2)
+    responses: list[Any] = []
+
+    def race() -> None:
+        client = api_client_for(user)
+        start.wait()
+        try:
+            responses.append(send(client))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from labeling.review.models import Judgment, RoundCandidate
-from tests.helpers import api_client_for, login
+from tests.helpers import api_client_for, login, sent_twice_at_once
 from tests.review.conftest import GOLDFISH, SHARK, TENCH, TIGER_SHARK
 from tests.review.factories import make_review_round
 from tests.rounds.factories import make_round
@@ -145,32 +145,17 @@ def test_an_outsider_gets_404(images, reviewers, annotator):
 def test_a_judgment_sent_twice_at_once_is_stored_once(images, reviewers):
     """A double click on a verdict: two requests with one Idempotency-Key race on two
     connections; one judgment is stored, both get its body."""
-    import threading
 
-    from django.db import connection, connections
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time: nothing races")
     round = make_review_round(images, reviewers)
     candidate = next_of(api_client_for(reviewers[0]), round)["candidates"][0]["id"]
-    start = threading.Barrier(2)
-    responses = []
-
-    def send() -> None:
-        client = api_client_for(reviewers[0])
-        start.wait()
-        try:
-            responses.append(
-                post(client, round, {"candidate": candidate, "verdict": "correct"}, "k")
-            )
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = sent_twice_at_once(
+        reviewers[0],
+        lambda client: post(client, round, {"candidate": candidate, "verdict": "correct"}, "k"),
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 201]
     assert responses[0].json() == responses[1].json()

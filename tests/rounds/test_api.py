@@ -18,7 +18,7 @@ from labeling.rounds.models import (
 )
 from labeling.rounds.services import round_close
 from labeling.taxonomy.snapshot import taxonomy_snapshot
-from tests.helpers import api_client_for, login, make_user
+from tests.helpers import api_client_for, login, make_user, sent_twice_at_once
 from tests.rounds.factories import make_round
 from tests.rounds.helpers import GOLDFISH, SHARK, TENCH, next_item, post_answer
 
@@ -548,27 +548,11 @@ def test_the_same_answer_sent_twice_at_once_is_stored_once(annotator, evaluation
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time: nothing races")
-    import threading
-
-    from django.db import connections
 
     item = next_item(api_client_for(annotator), evaluation)["item"]
-    start = threading.Barrier(2)
-    responses = []
-
-    def send() -> None:
-        client = api_client_for(annotator)
-        start.wait()
-        try:
-            responses.append(post_answer(client, evaluation, item, key="double-click"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = sent_twice_at_once(
+        annotator, lambda client: post_answer(client, evaluation, item, key="double-click")
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 201]
     assert responses[0].json() == responses[1].json()

@@ -9,7 +9,7 @@ from labeling.review.models import ImageLabel, LabelState
 from labeling.rounds.models import RoundKind
 from labeling.taxonomy.models import Synset
 from labeling.taxonomy.snapshot import taxonomy_snapshot
-from tests.helpers import api_client_for
+from tests.helpers import api_client_for, sent_twice_at_once
 from tests.images.factories import make_images
 from tests.rounds.factories import make_round
 from tests.rounds.helpers import GOLDFISH, SHARK, TENCH, next_item, post_answer
@@ -104,9 +104,8 @@ def test_a_training_answer_with_its_feedback_runs_a_fixed_handful_of_queries(
 def test_a_training_answer_sent_twice_at_once_is_stored_and_counted_once(practice, annotator):
     """A double click on a practice image: both requests get the same feedback, and the worker
     writes one statistics row and one timing row."""
-    import threading
 
-    from django.db import connection, connections
+    from django.db import connection
 
     from labeling.rounds.models import Answer, AnswerTiming
     from labeling.training.models import AnswerStat
@@ -115,22 +114,9 @@ def test_a_training_answer_sent_twice_at_once_is_stored_and_counted_once(practic
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time: nothing races")
     item = next_item(api_client_for(annotator), practice)["item"]
-    start = threading.Barrier(2)
-    responses = []
-
-    def send() -> None:
-        client = api_client_for(annotator)
-        start.wait()
-        try:
-            responses.append(post_answer(client, practice, item, wnid=GOLDFISH, key="twice"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = sent_twice_at_once(
+        annotator, lambda client: post_answer(client, practice, item, wnid=GOLDFISH, key="twice")
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 201]
     assert responses[0].json() == responses[1].json()
