@@ -1,4 +1,5 @@
-"""Every API error is JSON with a `detail` message, including 404s and unexpected input errors."""
+"""Every API error is JSON with a `detail` message, including 404s and unexpected input errors.
+A service's ValidationError is a 400, its StateConflict a 409."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from labeling.conflicts import StateConflict
+
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):  # Django would answer with its HTML 400 page
@@ -17,6 +20,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             {"detail": f"The request body is larger than the {limit:,} bytes the API takes."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, StateConflict):  # well-formed, but the state does not allow it
+        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(messages)

@@ -109,6 +109,9 @@ NOT_JSON = error_responses(415)
 BAD = {400: OpenApiResponse(ErrorSerializer, description="refused, with the reasons")}
 MISSING = {404: OpenApiResponse(ErrorSerializer, description="no such class, note or freeze")}
 FROZEN = {409: OpenApiResponse(s.GuideFrozenSerializer, description="the guide is frozen")}
+ALREADY_RELEASED = {
+    409: OpenApiResponse(ErrorSerializer, description="the freeze was already released")
+}
 
 
 def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -429,9 +432,14 @@ class GuideFreezeDetailView(GuideAPIMixin, APIView):
 
 
 class GuideFreezeReleaseView(GuideAPIMixin, APIView):
+    """Admins end a freeze; a freeze already released is a conflict (409), nothing changes."""
+
     permission_classes = [HasAnyRole, IsStudyAdminOrReadOnly]
 
-    @extend_schema(request=None, responses={200: s.GuideFreezeSerializer, **BAD, **AUTH, **MISSING})
+    @extend_schema(
+        request=None,
+        responses={200: s.GuideFreezeSerializer, **AUTH, **MISSING, **ALREADY_RELEASED},
+    )
     def post(self, request: Request, pk: int) -> Response:
         freeze = guide_freeze_get(freeze_id=pk)
         if freeze is None:

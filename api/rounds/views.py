@@ -38,7 +38,7 @@ from labeling.rounds.selectors import (
     round_get,
     rounds_for,
 )
-from labeling.rounds.services import RoundConflict, answer_submit, item_previous, item_serve
+from labeling.rounds.services import answer_submit, item_previous, item_serve
 from labeling.training.selectors import answer_feedback
 
 # The whole request may hold the largest allowed events plus the other fields.
@@ -61,11 +61,6 @@ class RoundsAPIMixin(APIView):
     # The labeling endpoints need only a login: the caller's assignment is the permission (it
     # exists only for annotators), and without one the round is a 404.
     permission_classes: Sequence[type[BasePermission]] = [IsAuthenticated]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RoundConflict):
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
-        return super().handle_exception(exc)
 
 
 def assignment_or_404(request: Request, round_id: int) -> Assignment:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from labeling.audit.models import AuditAction
 from labeling.audit.services import audit_record
+from labeling.conflicts import StateConflict
 from labeling.guide.documents import (
     FORMATS,
     GuideImportError,
@@ -316,10 +317,11 @@ def guide_freeze(*, name: str, by: User | None, reason: str = "") -> GuideFreeze
 
 @transaction.atomic
 def guide_release(*, freeze: GuideFreeze, by: User | None) -> GuideFreeze:
-    """End a freeze: the guide can be edited again. The freeze and its snapshot stay."""
+    """End a freeze: the guide can be edited again. The freeze and its snapshot stay. Raises
+    StateConflict if it was already released (by another admin, or from a stale page)."""
     freeze = GuideFreeze.objects.select_for_update().get(pk=freeze.pk)
     if freeze.released_at is not None:
-        raise ValidationError("This freeze was already released.")
+        raise StateConflict("This freeze was already released.")
     freeze.released_at = timezone.now()
     freeze.released_by = by
     freeze.save(update_fields=["released_at", "released_by"])

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from labeling.accounts.permissions import role_required
 from labeling.accounts.roles import Role, signed_in, user_roles
+from labeling.conflicts import StateConflict
 from labeling.guide.forms import (
     DistinctionNoteForm,
     GuideEntryForm,
@@ -380,9 +381,9 @@ def freeze(request: HttpRequest) -> HttpResponse:
                     raise Http404("No such freeze.")
                 try:
                     guide_release(freeze=target, by=signed_in(request.user))
-                except ValidationError as error:
+                except StateConflict as error:  # released meanwhile (a stale page)
                     messages.error(request, " ".join(error.messages))
-                    status = 400
+                    status = 409
                 else:
                     messages.success(
                         request, f"Released “{target.name}”: the guide can change again."

@@ -1,8 +1,8 @@
 """Writes for rounds: creating and running them, serving items, taking answers, timing them.
 
-Every rule lives here and raises ValidationError; RoundConflict (a ValidationError too) marks the
-ones where the request is well-formed but clashes with the round's state, which the API answers
-with 409 instead of 400.
+Every rule lives here and raises ValidationError; RoundConflict (a StateConflict, which is a
+ValidationError too) marks the ones where the request is well-formed but clashes with the round's
+state, which the API answers with 409 instead of 400.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from django.utils import timezone
 from labeling.accounts.roles import Role, user_roles
 from labeling.audit.models import AuditAction
 from labeling.audit.services import audit_record
+from labeling.conflicts import StateConflict
 from labeling.images.copies import annotator_copies_schedule
 from labeling.images.models import Image
 from labeling.rounds.events import events_clean, events_timing
@@ -65,7 +66,7 @@ SWEEP_BATCH = 1000
 _KEY_RE = re.compile(rf"^[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$")
 
 
-class RoundConflict(ValidationError):
+class RoundConflict(StateConflict):
     """The request is well-formed but the round's state does not allow it (round not open, not
     the current item, an idempotency key reused for something else)."""
 

@@ -132,3 +132,19 @@ def test_an_admin_can_release_a_freeze_from_the_freeze_list(superuser):
     )
     assert "Released Evaluation December." in response.content.decode()
     assert GuideFreeze.objects.get(pk=freeze.pk).released_by == superuser
+
+
+def test_releasing_an_already_released_freeze_in_the_admin_warns_by_name(superuser):
+    from labeling.guide.models import GuideFreeze
+    from labeling.guide.services import guide_freeze, guide_release
+
+    freeze = guide_release(freeze=guide_freeze(name="Evaluation November", by=None), by=None)
+    response = login(superuser).post(
+        "/admin/guide/guidefreeze/",
+        {"action": "release", "_selected_action": [freeze.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Evaluation November: This freeze was already released." in page
+    assert "Released Evaluation November." not in page
+    assert GuideFreeze.objects.get(pk=freeze.pk).released_by is None

@@ -277,8 +277,9 @@ def test_a_frozen_guide_answers_409_with_the_freeze_name(guide, annotator, study
     assert response.status_code == 200 and response.json()["active"] is False
     assert response.json()["released_by"] == "adam"
     again = admin.post(f"/api/guide/freeze/{freeze['id']}/release/")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json() == {"detail": "This freeze was already released."}
+    assert GuideFreeze.objects.filter(pk=freeze["id"], released_by__username="adam").exists()
     assert api_client_for(annotator).get("/api/guide/freeze/").json()["active"] is None
     response = client.put("/api/guide/entries/n02094114/", {"text": "changed"}, format="json")
     assert response.status_code == 200
@@ -403,16 +404,18 @@ def test_the_schema_lists_the_query_parameters_of_each_guide_endpoint(researcher
     assert export["format"]["schema"]["enum"] == ["json", "markdown", "md"]
     replace = query_parameters(operations["post", "/api/guide/import/"])["replace"]
     assert replace["schema"]["type"] == "boolean" and replace["schema"]["default"] is False
-    # Whatever takes query parameters or a request documents its 400, what names a class, note
-    # or freeze its 404, and every write but a release its 409 (the guide is frozen).
+    # Whatever takes query parameters or a body documents its 400, what names a class, note or
+    # freeze its 404, and every write its 409 (the guide is frozen; a release: already released).
     for (method, path), operation in operations.items():
         responses = operation["responses"]
-        if query_parameters(operation).keys() - {"page", "page_size"} or method != "get":
+        if query_parameters(operation) or "requestBody" in operation:
             assert "400" in responses, (method, path)
         if "{" in path:
             assert "404" in responses, (method, path)
-        if method != "get" and not path.endswith("/release/"):
+        if method != "get":
             assert "409" in responses, (method, path)
+    release = operations["post", "/api/guide/freeze/{id}/release/"]
+    assert "requestBody" not in release and "400" not in release["responses"]
 
 
 def test_a_bad_query_parameter_is_a_400_naming_it(guide, annotator, study_admin):

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from labeling.conflicts import StateConflict
 from labeling.guide.models import DistinctionNote, GuideFreeze, GuideRevision
 from labeling.guide.selectors import guide_active_freeze, guide_entry_history
 from labeling.guide.services import (
@@ -114,7 +115,7 @@ def test_a_freeze_needs_a_name_and_is_released_once(study_admin):
         guide_freeze(name="  ", by=study_admin)
     freeze = guide_freeze(name="Round 1", by=study_admin)
     guide_release(freeze=freeze, by=study_admin)
-    with pytest.raises(ValidationError, match="already released"):
+    with pytest.raises(StateConflict, match="already released"):
         guide_release(freeze=freeze, by=study_admin)
 
 

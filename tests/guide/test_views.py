@@ -369,7 +369,7 @@ def test_releasing_a_released_freeze_from_a_stale_page_says_so(study_admin):
     response = login(study_admin).post(
         "/guide/freeze/", {"action": "release", "freeze_id": freeze.pk}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "This freeze was already released." in response.text
 
 
