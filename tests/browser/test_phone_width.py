@@ -1,6 +1,7 @@
 """Every main page fits a 390 px phone screen for each role, and so does the Django admin's
 index and every model list for a study admin: nothing scrolls the page sideways, and "Log out"
-stays on screen. Also the API's Swagger UI renders its operations from our own
+stays on screen. So does a review round's adjudication page, where an admin marks an image
+problematic at that width. Also the API's Swagger UI renders its operations from our own
 server alone.
 
 Runs in both passes of scripts/test (see test_class_pages.py for the live server and the worker).
@@ -12,18 +13,26 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 from labeling.accounts.roles import Role
 from labeling.guide.services import guide_entry_save
+from labeling.images.models import Image
+from labeling.images.services import image_create
+from labeling.review.services import review_consensus_apply
 from labeling.taxonomy.models import Synset
 from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
+from tests.images.factories import picture, v2_source, val_source
+from tests.review.factories import make_review_round, predict
+from tests.review.test_services import judge_all
+from tests.taxonomy.factories import make_imagenet_classes
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 NORFOLK, NORWICH, HUNTING_DOG = "n02094114", "n02094258", "n02087122"
+TENCH, GOLDFISH = "n01440764", "n01443537"
 # Page → what each role gets there (the freeze page is for admins; others see the 403 page).
 PAGES = {
     "/": 200,
@@ -84,6 +93,16 @@ def fits(page: Page, control: str) -> list[str]:
     elif box["y"] + box["height"] > PHONE["height"]:
         problems.append(f"{control!r} below the first screen at {box}")
     return problems
+
+
+def on_screen(control: Locator, name: str) -> list[str]:
+    """What keeps a control from being used at phone width: hidden, or cut off at a side."""
+    box = control.bounding_box()
+    if box is None:
+        return [f"no visible {name}"]
+    if box["x"] < 0 or box["x"] + box["width"] > PHONE["width"]:
+        return [f"{name} off screen at {box}"]
+    return []
 
 
 def test_every_main_page_fits_a_phone_for_each_role(browser, live_server, study):
@@ -156,3 +175,67 @@ def test_the_django_admin_fits_a_phone_for_a_study_admin(browser, live_server, s
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def adjudication(transactional_db, serialized_db):
+    """A review round whose consensus rule left goldfish on both its images for an admin to
+    decide (two of three reviewers say correct), and the study admin who decides. One image is
+    from ImageNetV2: its name is a 40-hex SHA-1, one long word on a phone."""
+    make_imagenet_classes()
+    make_user("admin-maria", Role.ADMIN)
+    reviewers = [make_user(f"reviewer-{n}", Role.ANNOTATOR) for n in (1, 2, 3)]
+    images = [
+        image_create(
+            source=source,
+            original_name=name,
+            original_label=Synset.objects.get(wnid=TENCH),
+            data=picture(seed=seed),
+        )
+        for seed, (source, name) in enumerate(
+            [
+                (val_source(), "ILSVRC2012_val_00000901.JPEG"),
+                (v2_source(), "024c53fd8983f39ba674e416ea275a197dbc5b8c"),
+            ]
+        )
+    ]
+    for image in images:
+        predict(image, {"net-a": [GOLDFISH]})
+    round = make_review_round(images, reviewers, name="Review of the December evaluation")
+    for reviewer in reviewers[:2]:
+        judge_all(round, reviewer, {TENCH: "correct", GOLDFISH: "correct"})
+    judge_all(round, reviewers[2], {TENCH: "correct"})
+    counts = review_consensus_apply(round=round)
+    assert counts["adjudication"] == 2, counts
+    return round, images[1], serialized_db
+
+
+def test_an_admin_marks_an_image_problematic_on_the_adjudication_page_at_phone_width(
+    open_page, live_server, adjudication
+):
+    round, image, db = adjudication
+    position = round.items.get(image=image).position
+    page = open_page(**PHONE)
+    log_in(page, live_server, "admin-maria", f"/admin/review/reviewround/{round.pk}/change/")
+    page.get_by_role("link", name="Apply the consensus rule and adjudicate").click()
+    # Loaded, stylesheets too: a layout taken before them would measure an unstyled page.
+    page.wait_for_url(f"**/admin/review/reviewround/{round.pk}/adjudicate/")
+    form = page.get_by_role("form", name=f"mark image #{position} problematic")
+    reason = form.get_by_role("textbox", name="mark the image problematic")
+    button = form.get_by_role("button", name="Mark problematic")
+    expect(button).to_be_visible()
+    problems = fits(page, "Log out")
+    problems += on_screen(reason, "the reason's textbox") + on_screen(button, "the button")
+    assert not problems, "\n".join(problems)
+
+    reason.fill("A drawing of a fish, not a photo.")
+    button.click()
+    expect(page.get_by_text("Marked the image problematic.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Waiting for a decision (1)")).to_be_visible()
+    expect(form).to_have_count(0)
+    page.wait_for_load_state()
+    assert not fits(page, "Log out")
+    with db:
+        marked = Image.objects.get(pk=image.pk)
+    assert marked.problematic and "A drawing of a fish" in marked.problematic_reason
+    assert not problems_of(page), problems_of(page)
