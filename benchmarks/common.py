@@ -1,6 +1,6 @@
-"""What the benchmarks that run the app as a deployment share: free ports, photograph-like JPEGs,
-gunicorn and a Celery worker started as child processes (each in its own session, so stopping it
-stops its children and nothing else), and percentiles."""
+"""What the benchmarks that run the app as a deployment share: free ports, photograph-like JPEGs
+and ImageNet val images made of them, gunicorn and a Celery worker started as child processes
+(each in its own session, so stopping it stops its children and nothing else), and percentiles."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Django is set up only once a benchmark has its environment
+    from labeling.taxonomy.models import Synset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +56,31 @@ def photo_like(width: int, height: int, seed: int) -> bytes:
     out = io.BytesIO()
     PILImage.fromarray(pixels).save(out, format="JPEG", quality=90)
     return out.getvalue()
+
+
+def val_images_create(
+    count: int, *, classes: Sequence[Synset], rng: random.Random, seed_offset: int = 0
+) -> list[int]:
+    """`count` ImageNet val images named as the study names them (ILSVRC2012_val_00000001.JPEG
+    on), each a photograph-like 500 x 375 JPEG (about 100 KB, like the val set) drawn with seed
+    `seed_offset + n`, and labeled with a class `rng` picks; their ids in order. Django must be
+    set up."""
+    from labeling.images.models import ImageSource
+    from labeling.images.services import image_create
+
+    source = ImageSource.objects.get(slug="imagenet-val")
+    image_ids = []
+    for n in range(1, count + 1):
+        name = f"ILSVRC2012_val_{n:08d}.JPEG"
+        image = image_create(
+            source=source,
+            original_name=name,
+            original_label=rng.choice(classes),
+            data=photo_like(500, 375, seed_offset + n),
+            file_name=name,
+        )
+        image_ids.append(image.pk)
+    return image_ids
 
 
 def wait_http_ok(url: str, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, percentile, photo_like  # noqa: E402
+from common import free_port, percentile, photo_like, val_images_create  # noqa: E402
 from import_predictions_benchmark import write_result  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,12 +77,7 @@ def prepare(images: int) -> int:
 
     from labeling.accounts.roles import Role
     from labeling.accounts.services import user_create_or_update
-    from labeling.images.models import ImageSource
-    from labeling.images.services import (
-        image_create,
-        reference_image_create,
-        reference_thumbnail_create,
-    )
+    from labeling.images.services import reference_image_create, reference_thumbnail_create
     from labeling.rounds.services import round_create, round_open
     from labeling.taxonomy.models import Synset
     from labeling.taxonomy.snapshot import class_search_index
@@ -108,18 +103,8 @@ def prepare(images: int) -> int:
             )
             reference_thumbnail_create(reference=reference)
 
-    source = ImageSource.objects.get(slug="imagenet-val")
-    image_ids = []
-    for n in range(1, images + 1):
-        name = f"ILSVRC2012_val_{n:08d}.JPEG"
-        image = image_create(
-            source=source,
-            original_name=name,
-            original_label=rng.choice(classes),
-            data=photo_like(500, 375, 100_000 + n),
-            file_name=name,
-        )
-        image_ids.append(image.pk)
+    # Seeds past the references', so no image repeats a reference's pixels.
+    image_ids = val_images_create(images, classes=classes, rng=rng, seed_offset=100_000)
     # Celery runs eagerly here: opening the round makes the annotators' copies of its images.
     round = round_create(
         name="Benchmark round", kind="evaluation", image_ids=image_ids, labelers=[user], seed=1

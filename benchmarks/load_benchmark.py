@@ -65,11 +65,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import (  # noqa: E402
     free_port,
     percentile,
-    photo_like,
     start_celery_worker,
     start_gunicorn,
     stop,
     tree_cpu_seconds,
+    val_images_create,
     wait_celery_worker,
     wait_http_ok,
 )
@@ -115,8 +115,6 @@ def build_world(annotators: int, images: int, rng: random.Random) -> tuple[int, 
     id and the class names the annotators type."""
     from labeling.accounts.roles import Role
     from labeling.accounts.services import user_create_or_update
-    from labeling.images.models import ImageSource
-    from labeling.images.services import image_create
     from labeling.rounds.services import round_create, round_open
     from labeling.taxonomy.models import Synset
 
@@ -134,18 +132,7 @@ def build_world(annotators: int, images: int, rng: random.Random) -> tuple[int, 
             for n in range(2, annotators + 1)
         ]
     User.objects.filter(pk__in=[u.pk for u in users]).update(password=first.password)
-    source = ImageSource.objects.get(slug="imagenet-val")
-    image_ids = []
-    for n in range(1, images + 1):
-        name = f"ILSVRC2012_val_{n:08d}.JPEG"
-        image = image_create(
-            source=source,
-            original_name=name,
-            original_label=rng.choice(classes),
-            data=photo_like(500, 375, n),
-            file_name=name,
-        )
-        image_ids.append(image.pk)
+    image_ids = val_images_create(images, classes=classes, rng=rng)
     round = round_create(
         name="Load benchmark", kind="evaluation", image_ids=image_ids, labelers=users, seed=1
     )
