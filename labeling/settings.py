@@ -138,6 +138,10 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=1)
+# A task whose every run kills its process (exhausting memory, say) would so come back for ever: a
+# message delivered more than this many times in a row that way is not run again but dropped,
+# logged at ERROR and recorded in the audit log (labeling/deliveries.py).
+CELERY_MAX_DELIVERIES = env_int("CELERY_MAX_DELIVERIES", 3, minimum=1)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "labeling")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

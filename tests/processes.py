@@ -66,16 +66,23 @@ def private_env(port: int, queue: str, **extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    env: dict[str, str], *, log: Path | None = None, loglevel: str = "WARNING"
+    env: dict[str, str],
+    *,
+    log: Path | None = None,
+    loglevel: str = "WARNING",
+    include: tuple[str, ...] = (),
 ) -> subprocess.Popen:
-    """A Celery worker with one pool process on the env's queue. It leads a process group of its
-    own, so that kill_worker kills it with its pool process, as a lost machine would."""
+    """A Celery worker with one pool process on the env's queue, with the tasks of the modules
+    in `include` (test-only tasks, e.g. "tests.poison_tasks") besides the app's. It leads a
+    process group of its own, so that kill_worker kills it with its pool process, as a lost
+    machine would."""
     queue = env["CELERY_QUEUE"]
     output = log.open("ab") if log is not None else subprocess.DEVNULL
+    modules = ["--include", ",".join(include)] if include else []
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "labeling", "worker", "-Q", queue,
-             "-n", f"{queue}@%h", "--concurrency", "1", "--loglevel", loglevel],
+             "-n", f"{queue}@%h", "--concurrency", "1", "--loglevel", loglevel, *modules],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     finally:

@@ -9,6 +9,7 @@ on a row the task needs. PostgreSQL pass only: the workers share the test databa
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,12 +20,15 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.forms.models import model_to_dict
 
+from labeling.audit.models import AuditAction, AuditEntry
 from labeling.celery import app
+from labeling.deliveries import KEY_PREFIX, DeliveryBoundedTask
 from labeling.images.models import Image
 from labeling.images.services import thumbnail_render
 from labeling.images.tasks import image_thumbnail_make
@@ -64,6 +68,8 @@ def test_every_task_is_acknowledged_late_and_given_back_when_its_worker_is_lost(
     } <= set(ours)
     assert [name for name, task in ours.items() if not task.acks_late] == []
     assert [name for name, task in ours.items() if not task.reject_on_worker_lost] == []
+    # ... and counts its deliveries, so that one killing its process every time is dropped.
+    assert [name for name, task in ours.items() if not isinstance(task, DeliveryBoundedTask)] == []
 
 
 def test_a_lost_workers_task_comes_back_after_the_visibility_timeout_not_during_a_retry():
@@ -279,3 +285,78 @@ def test_a_pool_process_killed_mid_thumbnail_gives_the_task_back_and_one_thumbna
     ]
     assert image.thumbnail.name == f"thumbs/{image.public_id[:2]}/{image.public_id}.jpg"
     assert image.thumbnail.read() == thumbnail_render(data=data)[0]
+
+
+# --- a task that kills its process on every run ------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_task_killing_its_process_every_run_runs_max_deliveries_times_then_is_dropped(
+    broker, tmp_path
+):
+    """A test-only task SIGKILLs the pool process running it, every time: the worker gives it
+    back each time, runs it CELERY_MAX_DELIVERIES times (2 here), then drops it: an ERROR line, an
+    audit entry, nothing left in the broker; and an ordinary task sent next still runs."""
+    port, queue, env = broker
+    env = {**env, "CELERY_MAX_DELIVERIES": "2"}
+    kills, notes = tmp_path / "kills", tmp_path / "notes"
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    worker = start_worker(
+        env, log=tmp_path / "worker.log", loglevel="INFO", include=("tests.poison_tasks",)
+    )
+    try:
+        with app.connection_for_write(broker_url) as broker_connection:
+            sent = app.send_task(
+                "tests.poison_tasks.process_kill",
+                args=(str(kills),),
+                connection=broker_connection,
+                queue=queue,
+            )
+        dropped = AuditEntry.objects.filter(action=AuditAction.TASK_DROPPED, target_id=sent.id)
+        wait_until(dropped.exists, timeout=120)
+        with app.connection_for_write(broker_url) as broker_connection:
+            app.send_task(
+                "tests.poison_tasks.run_note",
+                args=(str(notes),),
+                connection=broker_connection,
+                queue=queue,
+            )
+        wait_until(notes.exists, timeout=60)
+        wait_until(lambda: "run_note[" in worker_log(tmp_path / "worker.log"), timeout=30)
+        messages = redis.Redis(port=port)
+        # Nothing of the dropped task is left to deliver: no message queued, none unacknowledged.
+        assert messages.llen(queue) == 0
+        assert messages.hlen("unacked") == 0
+        # Its count stays until it expires: were the message to come back, it would be dropped.
+        assert int(messages.get(KEY_PREFIX + sent.id) or 0) == 3
+        assert messages.ttl(KEY_PREFIX + sent.id) > VISIBILITY_SECONDS
+    finally:
+        stop(worker)
+    log = worker_log(tmp_path / "worker.log")
+    print(log[-3000:])
+
+    pids = kills.read_text().split()
+    assert len(pids) == 2 and len(set(pids)) == 2  # two runs, each in a pool process of its own
+    assert log.count("exited with 'signal 9 (SIGKILL)'") == 2
+    (dropped_line,) = [line for line in log.splitlines() if f"[{sent.id}] dropped" in line]
+    assert re.search(
+        r"ERROR/ForkPoolWorker-\d+\] Task tests\.poison_tasks\.process_kill\[", dropped_line
+    )
+    assert "delivered 3 times" in dropped_line and f"args=['{kills}'] kwargs={{}}" in dropped_line
+    assert len(notes.read_text().split()) == 1
+    entry = dropped.get()
+    assert (entry.actor, entry.target_type, entry.target_label) == (
+        None,
+        "celery.task",
+        "tests.poison_tasks.process_kill",
+    )
+    assert {k: v for k, v in entry.details.items() if k != "worker"} == {
+        "task": "tests.poison_tasks.process_kill",
+        "task_id": sent.id,
+        "args": [str(kills)],
+        "kwargs": {},
+        "deliveries": 3,
+        "max_deliveries": 2,
+    }
+    assert entry.details["worker"].startswith(f"{queue}@")

@@ -176,3 +176,10 @@ def test_postgres_commits_do_not_wait_for_the_disk_flush():
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("off",)
+
+
+def test_a_task_message_is_delivered_at_most_3_times_unless_celery_max_deliveries_says_otherwise():
+    assert settings_value("settings.CELERY_MAX_DELIVERIES", CELERY_MAX_DELIVERIES="") == 3
+    assert settings_value("settings.CELERY_MAX_DELIVERIES", CELERY_MAX_DELIVERIES="5") == 5
+    result = run_manage("check", CELERY_MAX_DELIVERIES="0")
+    assert_one_line_error_naming(result, "CELERY_MAX_DELIVERIES")

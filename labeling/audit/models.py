@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     ROLES_CHANGED = "user.roles_changed", "roles changed"
     ADJUDICATED = "adjudication.decided", "adjudication decided"
     ADJUDICATED_PROBLEMATIC = "adjudication.problematic", "adjudication marked an image problematic"
+    TASK_DROPPED = "task.dropped", "task dropped after killing its worker process every run"
 
 
 class AuditEntry(models.Model):

@@ -18,7 +18,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from labeling.images.models import Image, ImageSource, ReferenceImage
-from labeling.images.selectors import reference_count_for_class
+from labeling.images.selectors import (
+    image_clashes_find,
+    reference_clashes_find,
+    reference_count_for_class,
+)
 from labeling.images.services import (
     ImageInfo,
     ImageRejected,
@@ -82,6 +86,8 @@ class ImageAddForm(UploadForm):
             existing = Image.objects.filter(sha256=self.inspected.sha256).first()
             if existing is not None:
                 self.add_error("upload", f"This file is already stored as {existing.public_id}.")
+            for clash in image_clashes_find(sha256s=[self.inspected.sha256]).values():
+                self.add_error("upload", f"Not stored: {clash}.")
         source, name = cleaned.get("source"), (cleaned.get("original_name") or "").strip()
         if source is not None and Image.objects.filter(source=source, original_name=name).exists():
             self.add_error("original_name", f"{source} already has an image with this name.")
@@ -284,6 +290,9 @@ class ReferenceAddForm(UploadForm):
             and synset.reference_images.filter(sha256=self.inspected.sha256).exists()
         ):
             self.add_error("upload", "This class already has this file as a reference image.")
+        if data is not None:
+            for clash in reference_clashes_find(sha256s=[self.inspected.sha256]).values():
+                self.add_error("upload", f"Not stored: {clash}.")
         return cleaned
 
     @staticmethod

@@ -27,11 +27,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
 from labeling.images.models import DatasetKind, Image, ImageSource, ReferenceImage
+from labeling.images.selectors import image_clashes_find, reference_clashes_find
 from labeling.images.services import (
     DuplicateReference,
     ImageInfo,
     ImageRejected,
     NewImage,
+    ReferenceIsImageToLabel,
     ReferenceLimitReached,
     image_inspect,
     images_create_bulk,
@@ -529,6 +531,7 @@ def _sort_out_images(
             )
         )
 
+    references = image_clashes_find(sha256s=[checked.info.sha256 for checked in decoded])
     shas_by_name: dict[str, set[str]] = {}
     for checked in decoded:
         shas_by_name.setdefault(checked.item.original_name, set()).add(checked.info.sha256)
@@ -541,6 +544,8 @@ def _sort_out_images(
             report.skip_duplicate(
                 item.where, item.line, f"same file as stored image {public_id} ({slug} {name})"
             )
+        elif sha in references:
+            report.reject(item.where, item.line, references[sha])
         elif item.original_name in stored_by_name:
             report.reject(
                 item.where,
@@ -592,6 +597,7 @@ def _sort_out_references(*, decoded: list[_Checked], report: ImportReport) -> li
     for checked in decoded:
         by_class.setdefault(checked.item.synset.pk, []).append(checked)
     limit = settings.REFERENCE_IMAGES_PER_CLASS
+    clashes = reference_clashes_find(sha256s=[checked.info.sha256 for checked in decoded])
     good: list[_Checked] = []
     for synset_id, in_class in by_class.items():
         stored = dict(
@@ -603,7 +609,9 @@ def _sort_out_references(*, decoded: list[_Checked], report: ImportReport) -> li
         seen: dict[str, str] = {}
         for checked in in_class:
             item, sha = checked.item, checked.info.sha256
-            if sha in stored:
+            if sha in clashes:
+                report.reject(item.where, None, clashes[sha])
+            elif sha in stored:
                 report.skip_duplicate(item.where, None, f"already a reference ({stored[sha]})")
             elif sha in seen:
                 report.skip_duplicate(item.where, None, f"same file as {seen[sha]}")
@@ -633,6 +641,6 @@ def _create_reference(checked: _Checked, *, report: ImportReport) -> ReferenceIm
         report.skip_duplicate(item.where, None, str(exc))
     except ImageRejected as exc:
         report.reject(item.where, None, f"changed since it was checked: {exc.reason}")
-    except (ReferenceLimitReached, OSError, ValidationError) as exc:
+    except (ReferenceLimitReached, ReferenceIsImageToLabel, OSError, ValidationError) as exc:
         report.reject(item.where, None, f"cannot store: {exc}")
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypedDict
 
@@ -32,9 +32,16 @@ def image_get_by_public_id(*, public_id: str) -> Image | None:
     )
 
 
+def _shown(references: QuerySet[ReferenceImage]) -> QuerySet[ReferenceImage]:
+    """Reference images a gallery may show: never one that is also an image to label (its class
+    would be the answer). The services refuse to store such a pair; this keeps out any stored
+    before they did."""
+    return references.exclude(models.Exists(Image.objects.filter(sha256=models.OuterRef("sha256"))))
+
+
 def references_for_class(*, synset: Synset, limit: int | None = None) -> QuerySet[ReferenceImage]:
     """The class's reference gallery in display order, the first `limit` of it if given."""
-    references = ReferenceImage.objects.filter(synset=synset).order_by("position")
+    references = _shown(ReferenceImage.objects.filter(synset=synset)).order_by("position")
     return references[:limit] if limit is not None else references
 
 
@@ -43,7 +50,7 @@ def references_first_for_classes(
 ) -> list[WithAnnotations[ReferenceImage, _ClassWnid]]:
     """The first `per_class` reference images of each of these classes, in one query, ordered by
     class and position; each carries its class's `wnid`."""
-    ranked = ReferenceImage.objects.filter(synset__wnid__in=wnids).annotate(
+    ranked = _shown(ReferenceImage.objects.filter(synset__wnid__in=wnids)).annotate(
         wnid=F("synset__wnid"),
         rank=Window(RowNumber(), partition_by=F("synset_id"), order_by=F("position").asc()),
     )
@@ -178,3 +185,34 @@ def _walk(folder: str) -> Iterator[str]:
         yield f"{folder}/{name}"
     for sub in folders:
         yield from _walk(f"{folder}/{sub}")
+
+
+def reference_clashes_find(*, sha256s: Iterable[str]) -> dict[str, str]:
+    """Of these files (by SHA-256), those that may not be stored as reference images because
+    they are stored as images to label, each with why."""
+    clashes: dict[str, str] = {}
+    for chunk in chunked(sha256s, 500):
+        for image in Image.objects.select_related("source").filter(sha256__in=chunk):
+            clashes[image.sha256] = (
+                f"the same file is stored as image {image.public_id} ({image.source.slug} "
+                f"{image.original_name}) to label; a reference image must never be an image to "
+                f"label (its class's gallery would show annotators the answer)"
+            )
+    return clashes
+
+
+def image_clashes_find(*, sha256s: Iterable[str]) -> dict[str, str]:
+    """Of these files (by SHA-256), those that may not be stored as images to label because
+    they are reference images, each with why."""
+    clashes: dict[str, str] = {}
+    for chunk in chunked(sha256s, 500):
+        references = ReferenceImage.objects.select_related("synset").filter(sha256__in=chunk)
+        for reference in references.order_by("pk"):
+            clashes.setdefault(
+                reference.sha256,
+                f"the same file is reference image #{reference.position} of "
+                f"{reference.synset.wnid} ({reference.original_name}); an image to label must "
+                f"never be a reference image (the class's gallery would show annotators the "
+                f"answer): delete that reference first",
+            )
+    return clashes

@@ -21,6 +21,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
 from labeling.images.models import BUILTIN_SOURCES, Image, ImageSource, ReferenceImage
+from labeling.images.selectors import image_clashes_find, reference_clashes_find
 from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
@@ -76,6 +77,21 @@ class DuplicateReference(Exception):
             f"{existing.synset.wnid} already has this file as reference image "
             f"#{existing.position} ({existing.original_name})"
         )
+
+
+class ReferenceIsImageToLabel(Exception):
+    """One file would be both an image to label and a reference image. The gallery of the
+    reference's class would then show annotators the very image they label, and its class is the
+    answer; so neither may be stored while the other is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
+def _raise_if_reference(*, sha256s: Iterable[str]) -> None:
+    clashes = image_clashes_find(sha256s=sha256s)
+    if clashes:
+        raise ReferenceIsImageToLabel(next(iter(clashes.values())))
 
 
 class ReferenceLimitReached(Exception):
@@ -214,8 +230,9 @@ def image_create(
 ) -> Image:
     """Store a new image to label and schedule its thumbnail.
 
-    Raises ImageRejected for bad files and DuplicateImage when the same file (SHA-256) or the same
-    name in this source is already stored.
+    Raises ImageRejected for bad files, DuplicateImage when the same file (SHA-256) or the same
+    name in this source is already stored, and ReferenceIsImageToLabel when the file is a
+    reference image.
     """
     original_name = original_name.strip()
     if not original_name:
@@ -223,6 +240,7 @@ def image_create(
     _require_class(original_label, "an image's original label")
     info = image_inspect(data=data)
     _raise_if_duplicate(source=source, original_name=original_name, sha256=info.sha256)
+    _raise_if_reference(sha256s=[info.sha256])
 
     image = Image(
         source=source,
@@ -348,11 +366,13 @@ def reference_image_create(
 ) -> ReferenceImage:
     """Add a reference image to a class's gallery, at `position` or after the last one.
 
-    Raises ImageRejected, DuplicateReference, ReferenceLimitReached, or ValidationError for a
-    position that is taken or a synset that is not a class.
+    Raises ImageRejected, DuplicateReference, ReferenceLimitReached, ReferenceIsImageToLabel, or
+    ValidationError for a position that is taken or a synset that is not a class.
     """
     _require_class(synset, "a reference image's class")
     info = image_inspect(data=data)
+    for clash in reference_clashes_find(sha256s=[info.sha256]).values():
+        raise ReferenceIsImageToLabel(clash)
     # Lock the class so that concurrent uploads cannot both take the last slot or one position.
     Synset.objects.select_for_update().filter(pk=synset.pk).first()
     existing = (
@@ -472,12 +492,14 @@ def images_create_bulk(*, source: ImageSource, images: list[NewImage]) -> list[I
     For imports of thousands of images, where image_create's per-image duplicate queries, second
     decode and thumbnail task would cost more than the rest together. The caller has inspected
     every image (the SHA-256 is checked against the bytes here) and sorted out the ones stored
-    already; the unique constraints still refuse a duplicate (IntegrityError), and then the files
-    written here are deleted again. Images given without a thumbnail get the usual task. Run it
+    already; the unique constraints still refuse a duplicate (IntegrityError), and a file that is
+    a reference image is refused (ReferenceIsImageToLabel), and then the files written here are
+    deleted again. Images given without a thumbnail get the usual task. Run it
     in a transaction; if that rolls back, the caller deletes the files of the returned images.
     """
     rows: list[Image] = []
     try:
+        _raise_if_reference(sha256s=[new.info.sha256 for new in images])
         for new in images:
             original_name = new.original_name.strip()
             if not original_name:
@@ -486,6 +508,7 @@ def images_create_bulk(*, source: ImageSource, images: list[NewImage]) -> list[I
             info = new.info
             if hashlib.sha256(new.data).hexdigest() != info.sha256:
                 info = image_inspect(data=new.data)  # not the bytes inspected: inspect these
+                _raise_if_reference(sha256s=[info.sha256])
             image = Image(
                 source=source,
                 original_name=original_name,

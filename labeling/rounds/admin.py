@@ -4,6 +4,7 @@ timing rows are read-only here."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -16,22 +17,29 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from labeling.accounts.roles import Role
+from labeling.accounts.roles import Role, signed_in
 from labeling.admin_mixins import ReadOnlyAdmin
+from labeling.guide.selectors import guide_active_freeze
+from labeling.guide.services import GuideFrozen
+from labeling.images.models import ImageSource
 from labeling.rounds.image_lists import image_list_parse, image_list_resolve
 from labeling.rounds.models import (
+    EVALUATION_SOURCES,
     IDLE_LIMIT_MAX_SECONDS,
     Answer,
     AnswerTiming,
     Assignment,
     InteractionLog,
     Round,
+    RoundKind,
 )
 from labeling.rounds.selectors import assignment_progress
 from labeling.rounds.services import (
+    SEED_LIMIT,
     round_assign,
     round_close,
     round_create,
+    round_guide_freeze,
     round_images_add,
     round_open,
     round_settings_update,
@@ -59,6 +67,26 @@ class RoundForm(forms.ModelForm):
         initial=True,
         help_text="shuffle the images with the seed (drawn and recorded if left empty)",
     )
+    sample_per_class = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Images per class",
+        help_text="an evaluation round only, instead of a list of names: draw this many images "
+        "of every class from each source below, with the seed, among the annotated, "
+        "non-problematic images no training round has shown (the study: 1 from each of two "
+        "sources, 2,000 images)",
+    )
+    sample_sources = forms.MultipleChoiceField(
+        required=False,
+        label="Sources to draw from",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    freeze_guide = forms.BooleanField(
+        required=False,
+        label="Freeze the labeling guide",
+        help_text="nobody can edit the guide until this round is closed, so every labeler works "
+        "with the same text (closing the round releases the freeze)",
+    )
 
     idle_limit_seconds = forms.IntegerField(
         min_value=1,
@@ -76,6 +104,13 @@ class RoundForm(forms.ModelForm):
         labelers = self.fields["add_labelers"]
         assert isinstance(labelers, forms.ModelMultipleChoiceField)
         labelers.queryset = _annotators()  # users added since start-up
+        sources = self.fields["sample_sources"]
+        assert isinstance(sources, forms.MultipleChoiceField)
+        sources.initial = list(EVALUATION_SOURCES)
+        sources.choices = [
+            (source.slug, f"{source.name} ({source.slug})")
+            for source in ImageSource.objects.order_by("slug")
+        ]
 
     def clean_add_images(self) -> list[int]:
         image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["add_images"]))
@@ -88,12 +123,51 @@ class RoundForm(forms.ModelForm):
         data = self.cleaned_data
         # A new round's images are checked against the training/evaluation pool here, so the
         # form shows the service's refusal (an existing round's save reports it as a message).
+        if self.instance.pk is None and data.get("sample_per_class"):
+            self._sample(data)
         if self.instance.pk is None and data.get("kind") and data.get("add_images"):
             try:
                 training_pool_check(kind=data["kind"], image_ids=data["add_images"])
             except ValidationError as error:
                 self.add_error("add_images", error)
+        if data.get("freeze_guide"):
+            active = guide_active_freeze()
+            if active is not None:
+                self.add_error(
+                    "freeze_guide",
+                    f"The guide is already frozen ({active.name}); release it first.",
+                )
         return data
+
+    def _sample(self, data: dict[str, Any]) -> None:
+        """The round's images drawn per class, as create_evaluation_round --per-class draws them;
+        the seed (drawn if empty) orders them too, so it is recorded."""
+        if data.get("kind") != RoundKind.EVALUATION:
+            self.add_error("sample_per_class", "Only an evaluation round is drawn per class.")
+            return
+        if data.get("add_images"):
+            self.add_error("sample_per_class", "Either list the images or draw them, not both.")
+            return
+        if not data.get("shuffle"):
+            self.add_error("shuffle", "A drawn sample is always shuffled.")
+            return
+        if not data.get("sample_sources"):
+            self.add_error("sample_sources", "Choose at least one source to draw from.")
+            return
+        if data.get("seed") is None:
+            data["seed"] = secrets.randbelow(SEED_LIMIT)
+        # Imported here: sampling brings numpy, which a web process need not hold until used.
+        from labeling.rounds.sampling import evaluation_sample
+
+        sample = evaluation_sample(
+            per_class=data["sample_per_class"],
+            sources=data.get("sample_sources") or [],
+            seed=data["seed"],
+        )
+        if sample.problems:
+            self.add_error("sample_per_class", sample.problems)
+        else:
+            data["add_images"] = sample.image_ids
 
     def _post_clean(self):
         # The services check the round; the model's own validation would run before them.
@@ -139,7 +213,7 @@ class RoundAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["state", "created_by", "created_at", "opened_at", "closed_at"]
     inlines = [AssignmentInline]
-    actions = ["open_rounds", "close_rounds"]
+    actions = ["open_rounds", "close_rounds", "freeze_guide"]
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -151,7 +225,10 @@ class RoundAdmin(admin.ModelAdmin):
                 "allow_change_previous",
                 "idle_limit_seconds",
                 "add_images",
+                "sample_per_class",
+                "sample_sources",
                 "add_labelers",
+                "freeze_guide",
             ]
         return [
             "name",
@@ -166,8 +243,17 @@ class RoundAdmin(admin.ModelAdmin):
             "created_at",
             "opened_at",
             "closed_at",
+            "frozen_guide",
             *(["review_page"] if hasattr(obj, "review") else []),
         ]
+
+    @admin.display(description="guide freeze")
+    def frozen_guide(self, obj: Round) -> str:
+        freeze = obj.guide_freeze
+        if freeze is None:
+            return "none (the action “Freeze the guide for the selected round” makes one)"
+        state = "active until the round closes" if freeze.is_active else "released"
+        return format_html('<a href="{}">{}</a> ({})', reverse("guide:freeze"), freeze.name, state)
 
     @admin.display(description="review")
     def review_page(self, obj: Round) -> str:
@@ -183,7 +269,7 @@ class RoundAdmin(admin.ModelAdmin):
         fixed = ["kind", "seed"]
         if obj.state != "draft":
             fixed += ["allow_change_previous", "idle_limit_seconds"]
-        return [*self.readonly_fields, *fixed, "review_page"]
+        return [*self.readonly_fields, *fixed, "review_page", "frozen_guide"]
 
     def save_model(self, request, obj: Round, form: RoundForm, change: bool) -> None:
         data = form.cleaned_data
@@ -216,6 +302,11 @@ class RoundAdmin(admin.ModelAdmin):
                         idle_limit_seconds=data["idle_limit_seconds"],
                         created_by=request.user,
                     )
+                    if data.get("freeze_guide"):
+                        round_guide_freeze(round=saved, by=request.user)
+        except GuideFrozen as error:
+            # Frozen by someone else since the form was checked: the round was not created.
+            raise ValidationError(str(error)) from None
         except ValidationError as error:
             if not change:
                 raise  # the form checked everything a new round needs
@@ -250,6 +341,24 @@ class RoundAdmin(admin.ModelAdmin):
     @admin.action(description="Close the selected open rounds")
     def close_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
         self._move(request, queryset, round_close, "Closed")
+
+    @admin.action(description="Freeze the guide for the selected round (until it closes)")
+    def freeze_guide(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        rounds = list(queryset[:2])
+        if len(rounds) != 1:
+            self.message_user(request, "Select one round to freeze the guide for.", messages.ERROR)
+            return
+        try:
+            freeze = round_guide_freeze(round=rounds[0], by=signed_in(request.user))
+        except (GuideFrozen, ValidationError) as error:
+            text = str(error) if isinstance(error, GuideFrozen) else " ".join(error.messages)
+            self.message_user(request, text, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"The guide is frozen ({freeze.name}) until the round is closed.",
+            messages.SUCCESS,
+        )
 
     def _move(self, request, queryset, service, verb: str) -> None:
         done = 0

@@ -22,6 +22,8 @@ from labeling.taxonomy.models import Synset
 NOTE_MAX_LENGTH = 2000
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
 IDLE_LIMIT_MAX_SECONDS = 24 * 3600
+# Where the study drew its evaluation images from: 1,000 of each, one per class.
+EVALUATION_SOURCES = ("imagenet-val", "imagenetv2-matched-frequency")
 
 
 class RoundKind(models.TextChoices):
@@ -83,6 +85,14 @@ class Round(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    guide_freeze = models.OneToOneField(
+        "guide.GuideFreeze",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="round",
+        help_text="the guide freeze made for this round, released when the round closes",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,9 +12,9 @@ import numpy as np
 
 from labeling.images.models import Image, ImageSource
 from labeling.review.models import ImageLabel, LabelState
-from labeling.rounds.models import RoundImage, RoundKind
+from labeling.rounds.models import EVALUATION_SOURCES, RoundImage, RoundKind
 
-DEFAULT_SOURCES = ("imagenet-val", "imagenetv2-matched-frequency")
+DEFAULT_SOURCES = EVALUATION_SOURCES
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from labeling.accounts.roles import Role, user_roles
 from labeling.audit.models import AuditAction
 from labeling.audit.services import audit_record
 from labeling.conflicts import StateConflict
+from labeling.guide.models import GuideFreeze
+from labeling.guide.services import FREEZE_NAME_MAX, guide_freeze, guide_release
 from labeling.images.copies import annotator_copies_schedule
 from labeling.images.models import Image
 from labeling.rounds.events import events_clean, events_timing
@@ -305,6 +307,10 @@ def _round_move(
         setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
         locked.save(update_fields=["state", stamp])
         audit_record(actor=by, action=_AUDIT_ACTIONS[to], target=locked, details={"from": source})
+        freeze = locked.guide_freeze
+        if to == RoundState.CLOSED and freeze is not None and freeze.is_active:
+            # Frozen for the round's duration: the guide can be edited again once it is over.
+            guide_release(freeze=freeze, by=by)
     return locked
 
 
@@ -322,6 +328,23 @@ def round_open(*, round: Round, now: datetime | None = None, by: User | None = N
 def round_close(*, round: Round, now: datetime | None = None, by: User | None = None) -> Round:
     """Open → closed: no more answers; annotators no longer see its images. `by`: as above."""
     return _round_move(round=round, to=RoundState.CLOSED, now=now, by=by)
+
+
+def round_guide_freeze(*, round: Round, by: User | None, reason: str = "") -> GuideFreeze:
+    """Freeze the labeling guide for the round's duration, so every labeler works with the same
+    text; closing the round releases it. Raises GuideFrozen if the guide is frozen already (for
+    this round or another reason), ValidationError if the round is closed."""
+    with transaction.atomic():
+        locked = _locked(round)
+        if locked.state == RoundState.CLOSED:
+            raise ValidationError(
+                f"{locked.name} is closed: there is nothing to freeze the guide for."
+            )
+        prefix = f"{locked.get_kind_display().capitalize()} round {locked.pk}: "
+        freeze = guide_freeze(name=(prefix + locked.name)[:FREEZE_NAME_MAX], by=by, reason=reason)
+        locked.guide_freeze = freeze
+        locked.save(update_fields=["guide_freeze"])
+    return freeze
 
 
 def labelers_check(users: Iterable[User]) -> list[str]:

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from labeling.images.models import ReferenceImage
 from labeling.images.services import reference_thumbnail_create
 from tests.helpers import api_client_for, login
-from tests.images.factories import make_references
+from tests.images.factories import make_image, make_references
 from tests.taxonomy.factories import make_ancestor, make_class
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +148,21 @@ def test_the_schema_documents_the_404_of_an_unknown_class(researcher):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for path in ("/api/classes/{wnid}/", "/api/classes/{wnid}/references/"):
         assert set(schema["paths"][path]["get"]["responses"]) == {"200", "401", "403", "404"}, path
+
+
+def test_no_gallery_shows_a_reference_that_is_also_an_image_to_label(annotator):
+    # The services refuse such a pair now; one stored before they did must stay out of sight,
+    # or the class's gallery would show an annotator the very image they label.
+    first, second, third = add_references(3)
+    image = make_image(seed=99, label=make_class("norwich"))
+    ReferenceImage.objects.filter(pk=second.pk).update(sha256=image.sha256)
+    client = api_client_for(annotator)
+
+    gallery = client.get(f"/api/classes/{NORFOLK}/references/").json()["results"]
+    previews = client.get(f"/api/references/?wnids={NORFOLK}&per_class=3").json()["results"]
+
+    assert [item["id"] for item in gallery] == [first.pk, third.pk]
+    assert [item["thumbnail_url"].split("/")[-3] for item in previews[NORFOLK]] == [
+        str(first.pk),
+        str(third.pk),
+    ]

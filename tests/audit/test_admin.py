@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labeling.audit.models import AuditAction, AuditEntry
-from labeling.audit.services import audit_record
+from labeling.audit.services import AuditTarget, audit_record
 from labeling.guide.services import guide_freeze
 from tests.helpers import login, make_user
 
@@ -37,6 +37,25 @@ def test_study_admins_read_the_log_with_filters(study_admin, entry):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Round 1" in response.content.decode()
+
+
+def test_study_admins_find_a_dropped_task_by_its_name_or_id(study_admin):
+    task_id = "5f0c7c61-29a3-4a65-8d0c-2f5bde8f0a11"
+    audit_record(
+        actor=None,
+        action=AuditAction.TASK_DROPPED,
+        target=AuditTarget(type="celery.task", id=task_id, label="labeling.images.tasks.x"),
+        details={"args": [7], "deliveries": 4},
+    )
+    client = login(study_admin)
+    for url in [
+        "/admin/audit/auditentry/?action=task.dropped&target_type=celery.task",
+        "/admin/audit/auditentry/?q=labeling.images.tasks.x",
+        f"/admin/audit/auditentry/?q={task_id}",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "labeling.images.tasks.x" in response.content.decode(), url
 
 
 def test_nobody_adds_changes_or_deletes_entries_in_the_admin(study_admin, entry, root):

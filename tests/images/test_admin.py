@@ -27,7 +27,7 @@ def superuser_client():
 def test_image_admin_pages_list_search_and_filter(superuser_client):
     image = make_image()
     reference = reference_image_create(
-        synset=make_class("norfolk"), original_name="r", data=picture()
+        synset=make_class("norfolk"), original_name="r", data=picture(seed=1)
     )
     for url in [
         "/admin/images/imagesource/?q=imagenet",
@@ -105,7 +105,7 @@ def test_the_admin_shows_pictures_through_the_role_checked_file_views(study_admi
     client = login(study_admin)
     image = make_image()
     reference = reference_image_create(
-        synset=make_class("norfolk"), original_name="r", data=picture()
+        synset=make_class("norfolk"), original_name="r", data=picture(seed=1)
     )
     pages = {
         "/admin/images/image/": f"/files/images/{image.public_id}/thumb/",
@@ -127,3 +127,31 @@ def test_the_admin_shows_pictures_through_the_role_checked_file_views(study_admi
             assert response["Content-Type"].startswith("image/"), link
     change = client.get(f"/admin/images/image/{image.pk}/change/").content.decode()
     assert re.search(rf'<img src="/files/images/{image.public_id}/thumb/"[^>]*width=', change)
+
+
+def test_the_admin_refuses_a_file_that_would_be_both_an_image_to_label_and_a_reference(
+    superuser_client,
+):
+    image = make_image(seed=3)
+    norfolk = make_class("norfolk")
+    response = superuser_client.post(
+        "/admin/images/referenceimage/add/",
+        {"synset": norfolk.pk, "upload": SimpleUploadedFile("r.JPEG", picture(seed=3))},
+    )
+    assert response.status_code == 200
+    assert f"the same file is stored as image {image.public_id}".encode() in response.content
+    assert ReferenceImage.objects.count() == 0
+
+    reference_image_create(synset=norfolk, original_name="n02094114_7.JPEG", data=picture(seed=4))
+    response = superuser_client.post(
+        "/admin/images/image/add/",
+        {
+            "source": val_source().pk,
+            "original_name": "ILSVRC2012_val_00000004.JPEG",
+            "original_label": norfolk.wnid,
+            "upload": SimpleUploadedFile("x.JPEG", picture(seed=4)),
+        },
+    )
+    assert response.status_code == 200
+    assert b"reference image #1 of n02094114 (n02094114_7.JPEG)" in response.content
+    assert Image.objects.count() == 1

@@ -451,6 +451,45 @@ def test_a_bad_reference_file_or_unknown_class_folder_rejects_the_batch(tmp_path
     assert "3 imported, 0 skipped as duplicate, 2 rejected" in output
 
 
+def test_a_reference_file_that_is_an_image_to_label_is_refused_and_the_batch_with_it(tmp_path):
+    # A val image dropped among the training files: its class's gallery would show annotators
+    # the very image they label.
+    folder, labels = flat_val_folder(tmp_path)
+    run("import_images", str(folder), source="imagenet-val", labels=str(labels))
+    references = train_folder(tmp_path, per_class=2)
+    write(references / NORWICH / "n02094258_9.JPEG", (folder / val_name(1)).read_bytes())
+    before = stored_files()
+
+    output, _ = run_failing("import_references", str(references), per_class=5)
+
+    stored = Image.objects.get(original_name=val_name(1))
+    assert f"  {NORWICH}/n02094258_9.JPEG: the same file is stored as image {stored.public_id}" in (
+        output
+    )
+    assert ReferenceImage.objects.count() == 0 and stored_files() == before
+    output = run("import_references", str(references), per_class=5, skip_bad=True)
+    assert "4 imported, 0 skipped as duplicate, 1 rejected" in output
+
+
+def test_an_image_to_label_that_is_a_reference_file_is_refused_and_the_batch_with_it(tmp_path):
+    references = train_folder(tmp_path, per_class=2)
+    run("import_references", str(references), per_class=2)
+    folder, labels = flat_val_folder(tmp_path)
+    write(folder / val_name(2), (references / NORFOLK / f"{NORFOLK}_1.JPEG").read_bytes())
+    before = stored_files()
+
+    output, _ = run_failing("import_images", str(folder), source="imagenet-val", labels=str(labels))
+
+    assert f"  {val_name(2)}: the same file is reference image #" in output
+    assert f"of {NORFOLK} ({NORFOLK}_1.JPEG)" in output
+    assert Image.objects.count() == 0 and stored_files() == before
+    output = run(
+        "import_images", str(folder), source="imagenet-val", labels=str(labels), skip_bad=True
+    )
+    assert "2 imported, 0 skipped as duplicate, 1 rejected" in output
+    assert not Image.objects.filter(original_name=val_name(2)).exists()
+
+
 def test_per_class_beyond_the_limit_is_an_error(tmp_path):
     _, error = run_failing("import_references", str(train_folder(tmp_path)), per_class=101)
     assert "--per-class must be between 1 and 100" in error

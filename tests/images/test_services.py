@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from PIL import Image as PILImage
@@ -19,12 +21,15 @@ from labeling.images.services import (
     DuplicateImage,
     DuplicateReference,
     ImageRejected,
+    NewImage,
+    ReferenceIsImageToLabel,
     ReferenceLimitReached,
     image_clear_problematic,
     image_create,
     image_inspect,
     image_mark_problematic,
     image_thumbnail_create,
+    images_create_bulk,
     reference_image_create,
     reference_thumbnail_create,
 )
@@ -356,6 +361,37 @@ def test_a_taken_reference_position_is_refused():
     reference_image_create(synset=norfolk, original_name="a", data=picture(seed=1), position=4)
     with pytest.raises(ValidationError, match="position 4"):
         reference_image_create(synset=norfolk, original_name="b", data=picture(seed=2), position=4)
+
+
+def test_a_file_stored_as_an_image_to_label_cannot_become_a_reference_image():
+    image = make_image(seed=5)
+    with pytest.raises(ReferenceIsImageToLabel, match=f"stored as image {image.public_id}"):
+        reference_image_create(
+            synset=make_class("norwich"), original_name="n02094258_1.JPEG", data=picture(seed=5)
+        )
+    assert ReferenceImage.objects.count() == 0
+
+
+def test_a_reference_image_cannot_become_an_image_to_label_one_by_one_or_in_bulk():
+    norfolk = make_class("norfolk")
+    reference_image_create(synset=norfolk, original_name="n02094114_1.JPEG", data=picture(seed=5))
+    with pytest.raises(ReferenceIsImageToLabel, match="reference image #1 of n02094114"):
+        make_image(seed=5)
+    batch = [
+        NewImage(
+            original_name=f"ILSVRC2012_val_{seed:08d}.JPEG",
+            original_label=norfolk,
+            data=picture(seed=seed),
+            info=image_inspect(data=picture(seed=seed)),
+        )
+        for seed in (6, 5)
+    ]
+    with pytest.raises(ReferenceIsImageToLabel, match="delete that reference first"):
+        with transaction.atomic():
+            images_create_bulk(source=val_source(), images=batch)
+    assert Image.objects.count() == 0
+    media = Path(settings.MEDIA_ROOT)
+    assert not [path for path in media.rglob("*") if path.is_file() and "images" in path.parts]
 
 
 def test_a_damaged_reference_image_is_rejected():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from labeling.guide.selectors import guide_active_freeze
 from labeling.rounds.models import Assignment, Round, RoundImage, RoundState
+from labeling.rounds.sampling import evaluation_sample
+from labeling.rounds.services import round_open
 from tests.helpers import api_client_for, login, make_user
 from tests.rounds.conftest import VAL_NAMES
 from tests.rounds.factories import make_round
@@ -148,3 +151,93 @@ def test_the_admin_refuses_evaluation_images_for_a_training_round_on_the_form(
     page = response.content.decode()
     assert "Training and evaluation images are kept apart" in page and VAL_NAMES[0] in page
     assert Round.objects.count() == 1
+
+
+def test_an_admin_draws_an_evaluation_round_per_class_and_freezes_the_guide_until_it_closes(
+    study_admin, sampling_pool
+):
+    client = login(study_admin)
+    form = client.get("/admin/rounds/round/add/").content.decode()
+    assert 'name="sample_per_class"' in form and 'name="freeze_guide"' in form
+
+    response = client.post(
+        "/admin/rounds/round/add/",
+        add_form(
+            sample_per_class="1",
+            sample_sources=["imagenet-val", "imagenetv2-matched-frequency"],
+            seed="7",
+            freeze_guide="on",
+        ),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    round = Round.objects.get(kind="evaluation")
+    expected = evaluation_sample(
+        per_class=1, sources=["imagenet-val", "imagenetv2-matched-frequency"], seed=7
+    ).image_ids
+    drawn = RoundImage.objects.filter(round=round).values_list("image_id", flat=True)
+    assert (round.seed, sorted(drawn)) == (7, sorted(expected))
+    freeze = guide_active_freeze()
+    assert freeze is not None and round.guide_freeze == freeze
+    page = client.get(f"/admin/rounds/round/{round.pk}/change/").content.decode()
+    assert f"{freeze.name}</a> (active until the round closes)" in page
+
+    round_open(round=round)
+    client.post("/admin/rounds/round/", {"action": "close_rounds", "_selected_action": [round.pk]})
+    assert guide_active_freeze() is None
+
+
+def test_a_per_class_draw_the_pool_cannot_supply_is_refused_on_the_form(study_admin, sampling_pool):
+    response = login(study_admin).post(
+        "/admin/rounds/round/add/",
+        add_form(sample_per_class="4", sample_sources=["imagenet-val"], freeze_guide="on"),
+    )
+    assert response.status_code == 200
+    assert "imagenet-val has 3 eligible image(s) of n01440764, fewer than 4" in (
+        response.content.decode()
+    )
+    assert not Round.objects.filter(kind="evaluation").exists() and guide_active_freeze() is None
+
+
+def test_drawing_per_class_is_for_a_new_evaluation_round_from_no_list(study_admin, sampling_pool):
+    client = login(study_admin)
+    training = client.post(
+        "/admin/rounds/round/add/",
+        add_form(kind="training", sample_per_class="1", sample_sources=["imagenet-val"]),
+    )
+    both = client.post(
+        "/admin/rounds/round/add/",
+        add_form(
+            sample_per_class="1",
+            sample_sources=["imagenet-val"],
+            add_images="ILSVRC2012_val_00000001.JPEG",
+        ),
+    )
+    assert "Only an evaluation round is drawn per class." in training.content.decode()
+    assert "Either list the images or draw them, not both." in both.content.decode()
+    assert not Round.objects.filter(name="Evaluation A").exists()
+
+
+def test_an_admin_freezes_the_guide_for_a_round_with_an_action_and_is_told_when_it_is_frozen(
+    study_admin, images
+):
+    first, second = make_round(images), make_round(images, name="Evaluation 2")
+    client = login(study_admin)
+
+    done = client.post(
+        "/admin/rounds/round/",
+        {"action": "freeze_guide", "_selected_action": [first.pk]},
+        follow=True,
+    ).content.decode()
+    refused = client.post(
+        "/admin/rounds/round/",
+        {"action": "freeze_guide", "_selected_action": [second.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "The guide is frozen (Evaluation round" in done
+    assert "already frozen" in refused
+    first.refresh_from_db()
+    assert first.guide_freeze == guide_active_freeze()
+    second.refresh_from_db()
+    assert second.guide_freeze is None

@@ -10,55 +10,28 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from labeling.guide.models import GuideFreeze
+from labeling.guide.selectors import guide_active_freeze
 from labeling.images.models import Image
-from labeling.review.services import image_labels_replace
 from labeling.rounds.models import Round, RoundImage, RoundKind
 from labeling.rounds.sampling import evaluation_sample
-from labeling.taxonomy.models import Synset
-from tests.images.factories import make_images
-from tests.rounds.factories import make_round
+from labeling.rounds.services import round_close
 from tests.rounds.helpers import GOLDFISH, TENCH
 
 pytestmark = pytest.mark.django_db
 SOURCES = ["imagenet-val", "imagenetv2-matched-frequency"]
 
 
-def stored(names: list[str], wnid: str, *, annotated: bool = True) -> list[Image]:
-    images = list(make_images(names, label=wnid).values())
-    if annotated:
-        synset = Synset.objects.get(wnid=wnid)
-        image_labels_replace(labels={i.pk: {synset.pk: "correct"} for i in images}, source="test")
-    return images
-
-
-@pytest.fixture
-def pool(imagenet_classes) -> dict[str, list[Image]]:
-    """Per source and class three eligible images, and one image of each ineligible kind."""
-    eligible = {}
-    for n, wnid in enumerate((TENCH, GOLDFISH)):
-        eligible[f"val-{wnid}"] = stored(
-            [f"ILSVRC2012_val_{100 * n + k:08d}.JPEG" for k in range(1, 4)], wnid
-        )
-        eligible[f"v2-{wnid}"] = stored([f"{100 * n + k:040x}" for k in range(1, 4)], wnid)
-    unannotated = stored(["ILSVRC2012_val_00000900.JPEG"], TENCH, annotated=False)
-    problematic = stored(["ILSVRC2012_val_00000901.JPEG"], TENCH)
-    Image.objects.filter(pk=problematic[0].pk).update(problematic=True, problematic_reason="x")
-    trained = stored(["ILSVRC2012_val_00000902.JPEG"], TENCH)
-    make_round(trained, name="Training 1", kind=RoundKind.TRAINING)
-    return {**eligible, "ineligible": unannotated + problematic + trained}
-
-
-def test_k_images_per_class_from_each_source_only_eligible_ones(pool):
+def test_k_images_per_class_from_each_source_only_eligible_ones(sampling_pool):
     sample = evaluation_sample(per_class=2, sources=SOURCES, seed=5)
     assert sample.problems == []
     chosen = Image.objects.filter(pk__in=sample.image_ids)
     assert Counter(chosen.values_list("source__slug", "original_label_id")) == {
         (source, wnid): 2 for source in SOURCES for wnid in (TENCH, GOLDFISH)
     }
-    assert not {i.pk for i in pool["ineligible"]} & set(sample.image_ids)
+    assert not {i.pk for i in sampling_pool["ineligible"]} & set(sample.image_ids)
 
 
-def test_the_same_seed_draws_the_same_sample_and_another_seed_may_not(pool):
+def test_the_same_seed_draws_the_same_sample_and_another_seed_may_not(sampling_pool):
     first = evaluation_sample(per_class=1, sources=SOURCES, seed=5).image_ids
     assert evaluation_sample(per_class=1, sources=SOURCES, seed=5).image_ids == first
     others = {
@@ -67,14 +40,14 @@ def test_the_same_seed_draws_the_same_sample_and_another_seed_may_not(pool):
     assert len(others) > 1
 
 
-def test_a_class_a_source_cannot_supply_is_a_problem(pool):
+def test_a_class_a_source_cannot_supply_is_a_problem(sampling_pool):
     sample = evaluation_sample(per_class=4, sources=SOURCES, seed=1)
     assert sample.image_ids == []
     assert len(sample.problems) == 4
     assert "imagenet-val has 3 eligible image(s) of n01440764, fewer than 4" in sample.problems
 
 
-def test_unknown_sources_and_a_k_below_one_are_problems(pool):
+def test_unknown_sources_and_a_k_below_one_are_problems(sampling_pool):
     sample = evaluation_sample(per_class=0, sources=["imagenet-val", "nowhere"], seed=1)
     assert sample.problems == [
         "--per-class: at least 1 image per class",
@@ -90,7 +63,7 @@ def sample_round(*args: str) -> tuple[Round, str]:
     return Round.objects.get(pk=int(out.getvalue().split()[-1])), out.getvalue()
 
 
-def test_the_command_samples_shuffles_together_and_records_the_seed(pool):
+def test_the_command_samples_shuffles_together_and_records_the_seed(sampling_pool):
     round, out = sample_round("--per-class", "1", "--seed", "7")
     assert round.seed == 7 and round.image_count == 4
     assert "4 images shuffled with seed 7" in out
@@ -99,7 +72,7 @@ def test_the_command_samples_shuffles_together_and_records_the_seed(pool):
     assert sorted(images.values_list("image_id", flat=True)) == sorted(expected)
 
 
-def test_without_a_seed_one_is_drawn_and_recorded_and_rebuilds_the_sample(pool):
+def test_without_a_seed_one_is_drawn_and_recorded_and_rebuilds_the_sample(sampling_pool):
     round, _ = sample_round("--per-class", "1", "--sources", "imagenet-val")
     assert round.seed is not None
     again = evaluation_sample(per_class=1, sources=["imagenet-val"], seed=round.seed).image_ids
@@ -108,21 +81,27 @@ def test_without_a_seed_one_is_drawn_and_recorded_and_rebuilds_the_sample(pool):
     )
 
 
-def test_the_guide_can_be_frozen_with_the_round(pool):
+def test_the_guide_can_be_frozen_for_the_round_and_closing_the_round_releases_it(sampling_pool):
     round, out = sample_round("--per-class", "1", "--freeze-guide")
     freeze = GuideFreeze.objects.get(released_at__isnull=True)
     assert freeze.name == f"Evaluation round {round.pk}: Sampled"
+    assert round.guide_freeze == freeze
     assert "guide frozen" in out
 
+    round_close(round=round)
 
-def test_a_guide_already_frozen_creates_no_round(pool):
+    freeze.refresh_from_db()
+    assert freeze.released_at is not None and guide_active_freeze() is None
+
+
+def test_a_guide_already_frozen_creates_no_round(sampling_pool):
     sample_round("--per-class", "1", "--freeze-guide")
     with pytest.raises(CommandError, match="already frozen"):
         sample_round("--per-class", "1", "--freeze-guide")
     assert Round.objects.filter(kind=RoundKind.EVALUATION).count() == 1
 
 
-def test_sampling_problems_create_nothing(pool):
+def test_sampling_problems_create_nothing(sampling_pool):
     with pytest.raises(CommandError, match="4 problem"):
         sample_round("--per-class", "5")
     assert not Round.objects.filter(kind=RoundKind.EVALUATION).exists()

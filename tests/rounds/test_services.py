@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from labeling.audit.models import AuditAction, AuditEntry
+from labeling.guide.selectors import guide_active_freeze
+from labeling.guide.services import GuideFrozen, guide_entry_save, guide_freeze, guide_release
 from labeling.rounds.models import (
     Answer,
     Assignment,
@@ -29,6 +32,7 @@ from labeling.rounds.services import (
     round_assign,
     round_close,
     round_create,
+    round_guide_freeze,
     round_images_add,
     round_open,
     round_settings_update,
@@ -160,6 +164,46 @@ def test_a_round_moves_from_draft_to_open_to_closed_and_records_when(images):
     assert closed.closed_at and closed.opened_at and closed.closed_at >= closed.opened_at
     with pytest.raises(ValidationError, match="not opened again"):
         round_open(round=closed)
+
+
+def test_a_guide_frozen_for_a_round_stays_frozen_until_the_round_closes(images, study_admin):
+    round = make_round(images)
+    freeze = round_guide_freeze(round=round, by=study_admin)
+    assert freeze.name == f"Evaluation round {round.pk}: {round.name}"
+    with pytest.raises(GuideFrozen):
+        guide_entry_save(synset=images[0].original_label, text="Fins.", author=study_admin)
+
+    round_close(round=round, by=study_admin)
+
+    freeze.refresh_from_db()
+    assert (freeze.released_at is not None, freeze.released_by) == (True, study_admin)
+    assert list(
+        AuditEntry.objects.filter(target_type="guide.guidefreeze")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == [AuditAction.GUIDE_FROZEN, AuditAction.GUIDE_RELEASED]
+    guide_entry_save(synset=images[0].original_label, text="Fins.", author=study_admin)
+
+
+def test_closing_a_round_leaves_a_freeze_made_for_something_else(images):
+    round = make_round(images)
+    guide_release(freeze=round_guide_freeze(round=round, by=None), by=None)  # early, by hand
+    other = guide_freeze(name="Guide review week", by=None)
+
+    round_close(round=round)
+
+    assert guide_active_freeze() == other
+
+
+def test_the_guide_is_not_frozen_for_a_closed_round_nor_twice(images):
+    round = make_round(images)
+    round_guide_freeze(round=round, by=None)
+    with pytest.raises(GuideFrozen, match="already frozen"):
+        round_guide_freeze(round=make_round(images, name="second"), by=None)
+    round_close(round=round)
+    with pytest.raises(ValidationError, match="is closed"):
+        round_guide_freeze(round=round, by=None)
+    assert guide_active_freeze() is None
 
 
 def test_only_annotators_are_assigned_and_assigning_twice_changes_nothing(

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from labeling.guide.services import GuideFrozen, guide_freeze
+from labeling.guide.services import GuideFrozen
 from labeling.rounds.image_lists import image_list_file_resolve, labelers_resolve
 from labeling.rounds.models import IDLE_LIMIT_MAX_SECONDS, Round, RoundKind
 from labeling.rounds.sampling import DEFAULT_SOURCES, evaluation_sample
-from labeling.rounds.services import SEED_LIMIT, round_create, round_open
+from labeling.rounds.services import SEED_LIMIT, round_create, round_guide_freeze, round_open
 
 
 class Command(BaseCommand):
@@ -49,8 +49,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--freeze-guide",
             action="store_true",
-            help="freeze the labeling guide under the round's name (release it when the round "
-            "is over)",
+            help="freeze the labeling guide under the round's name until the round is closed "
+            "(closing it releases the freeze)",
         )
         parser.add_argument(
             "--labelers", default="", help="comma-separated usernames of annotators to assign"
@@ -103,7 +103,7 @@ class Command(BaseCommand):
                     idle_limit_seconds=options["idle_limit"],
                 )
                 if options["freeze_guide"]:
-                    guide_freeze(name=f"Evaluation round {round.pk}: {round.name}", by=None)
+                    round_guide_freeze(round=round, by=None)
                 if not options["draft"]:
                     round = round_open(round=round)
         except ValidationError as error:
