@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from labeling.audit.models import AuditAction
 from labeling.audit.services import audit_record
+from labeling.conflicts import StateConflict
 from labeling.images.models import Image
 from labeling.images.services import image_mark_problematic, images_mark_problematic
 from labeling.importing.batch import chunked
@@ -725,7 +726,7 @@ def adjudication_decide(
         if ReviewOutcome.objects.filter(
             round_id=round_candidate.round_id, image_id=round_candidate.candidate.image_id
         ).exists():
-            raise ValidationError("This image's labels were already set by this round.")
+            raise StateConflict("This image's labels were already set by this round.")
         decision, _ = Decision.objects.update_or_create(
             round_candidate=round_candidate,
             defaults={"state": state, "how": "adjudication", "decided_by": by, "note": note},
@@ -770,7 +771,7 @@ def adjudication_mark_problematic(
     with transaction.atomic():
         image = Image.objects.select_for_update().get(pk=round_image.image_id)
         if ReviewOutcome.objects.filter(round=round, image=image).exists():
-            raise ValidationError("This image's labels were already set by this round.")
+            raise StateConflict("This image's labels were already set by this round.")
         correct = sorted(
             ImageLabel.objects.filter(image=image, state=LabelState.CORRECT).values_list(
                 "synset__wnid", flat=True

@@ -307,10 +307,12 @@ def _round_move(
         setattr(locked, stamp, max(now or timezone.now(), locked.opened_at or locked.created_at))
         locked.save(update_fields=["state", stamp])
         audit_record(actor=by, action=_AUDIT_ACTIONS[to], target=locked, details={"from": source})
-        freeze = locked.guide_freeze
-        if to == RoundState.CLOSED and freeze is not None and freeze.is_active:
+        if to == RoundState.CLOSED and locked.guide_freeze_id is not None:
             # Frozen for the round's duration: the guide can be edited again once it is over.
-            guide_release(freeze=freeze, by=by)
+            # Locked first, so an admin releasing it by hand at this moment is not a conflict.
+            freeze = GuideFreeze.objects.select_for_update().get(pk=locked.guide_freeze_id)
+            if freeze.is_active:
+                guide_release(freeze=freeze, by=by)
     return locked
 
 
@@ -337,7 +339,7 @@ def round_guide_freeze(*, round: Round, by: User | None, reason: str = "") -> Gu
     with transaction.atomic():
         locked = _locked(round)
         if locked.state == RoundState.CLOSED:
-            raise ValidationError(
+            raise StateConflict(
                 f"{locked.name} is closed: there is nothing to freeze the guide for."
             )
         prefix = f"{locked.get_kind_display().capitalize()} round {locked.pk}: "
