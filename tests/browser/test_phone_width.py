@@ -1,7 +1,7 @@
 """Every main page fits a 390 px phone screen for each role, and so does the Django admin's
-index and every model list for a study admin: nothing scrolls the page sideways, and "Log out"
-stays on screen. Also the API's Swagger UI renders its operations from our own
-server alone.
+index and every model list for a study admin, and the pages that create review rounds: nothing
+scrolls the page sideways, and "Log out" stays on screen. Also the API's Swagger UI renders its
+operations from our own server alone.
 
 Runs in both passes of scripts/test (see test_class_pages.py for the live server and the worker).
 """
@@ -12,13 +12,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from labeling.accounts.roles import Role
 from labeling.guide.services import guide_entry_save
+from labeling.rounds.models import Answer, Round
 from labeling.taxonomy.models import Synset
 from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
+from tests.images.factories import make_images
+from tests.review.factories import predict
+from tests.rounds.factories import make_round
+from tests.taxonomy.factories import make_imagenet_classes
 
 pytestmark = pytest.mark.browser
 
@@ -156,3 +161,55 @@ def test_the_django_admin_fits_a_phone_for_a_study_admin(browser, live_server, s
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+REVIEW_IMAGES = [f"ILSVRC2012_val_{n:08d}.JPEG" for n in (701, 702)]
+TENCH, GOLDFISH = "n01440764", "n01443537"
+
+
+@pytest.fixture
+def review_study(transactional_db, serialized_db) -> Round:
+    """A study admin and an annotator, two val images with a model's prediction each, and an
+    evaluation round in which the annotator answered both: enough for both review creation
+    pages to make a round."""
+    make_imagenet_classes()
+    make_user("admin-maria", Role.ADMIN)
+    annotator = make_user("annotator-maria", Role.ANNOTATOR)
+    images = list(make_images(REVIEW_IMAGES).values())
+    for image in images:
+        predict(image, {"net-a": [GOLDFISH]})
+    evaluation = make_round(images, [annotator], name="Evaluation Dec")
+    for n, item in enumerate(evaluation.items.order_by("position")):
+        Answer.objects.create(
+            round_image=item, labeler=annotator, synset_id=TENCH, idempotency_key=f"k{n}"
+        )
+    return evaluation
+
+
+def test_the_review_round_creation_pages_work_at_phone_width(open_page, live_server, review_study):
+    page = open_page(**PHONE)
+    problems = []
+    log_in(page, live_server, "admin-maria", "/admin/review/reviewround/")
+
+    page.get_by_role("link", name="Create an annotation review round").click()
+    problems += [f"annotation review page: {p}" for p in fits(page, "Log out")]
+    page.get_by_label("Name").fill("Review at 390 px")
+    page.get_by_label("Images").fill("\n".join(REVIEW_IMAGES))
+    page.get_by_role("checkbox", name="annotator-maria").check()
+    page.get_by_role("button", name="Create an annotation review round").click()
+    expect(page.get_by_text("'Review at 390 px': 2 images, 4 candidates.")).to_be_visible()
+    problems += [f"after the annotation review: {p}" for p in fits(page, "Log out")]
+
+    page.goto(f"{live_server.url}/admin/review/reviewround/")
+    page.get_by_role("link", name="Create the final review of an evaluation round").click()
+    problems += [f"final review page: {p}" for p in fits(page, "Log out")]
+    page.get_by_label("Evaluation round").select_option(label="Evaluation Dec (open, 2 images)")
+    page.get_by_label("Name").fill("Final at 390 px")
+    page.get_by_role("checkbox", name="annotator-maria").check()
+    page.get_by_label("Seed").fill("2019")
+    page.get_by_role("button", name="Create the final review of an evaluation round").click()
+    expect(page.get_by_text("2 images, 4 candidates, seed 2019.")).to_be_visible()
+    problems += [f"after the final review: {p}" for p in fits(page, "Log out")]
+
+    assert not problems, "\n".join(problems)
+    assert not problems_of(page), problems_of(page)
