@@ -187,3 +187,8 @@ def review_change_report(*, round: Round) -> ChangeReport:
         multi_label_share=len(multi) / images if images else None,
         mean_correct_of_multi=sum(multi) / len(multi) if multi else None,
     )
+
+
+def review_candidate_count(*, round: Round) -> int:
+    """How many candidates the round asks its reviewers to judge (every image's, together)."""
+    return RoundCandidate.objects.filter(round=round).count()

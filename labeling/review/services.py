@@ -305,7 +305,7 @@ def review_round_create(
             )
         _round_candidates_create(round=round, candidates=candidates, seed=seed)
         if open:
-            round = round_open(round=round)
+            round = round_open(round=round, by=created_by)
     return round
 
 

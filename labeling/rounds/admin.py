@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BLANK_CHOICE_DASH, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -101,6 +101,18 @@ class RoundForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # a new round: an existing one's kind is read-only
+            kind = self.fields["kind"]
+            assert isinstance(kind, forms.ChoiceField)
+            # A review round needs its candidates and settings: the review round pages make it.
+            kind.choices = [
+                *BLANK_CHOICE_DASH,
+                *((k.value, k.label) for k in (RoundKind.TRAINING, RoundKind.EVALUATION)),
+            ]
+            kind.help_text = (
+                "review rounds are created from Review rounds: “Create an annotation review "
+                "round” or “Create the final review of an evaluation round”"
+            )
         labelers = self.fields["add_labelers"]
         assert isinstance(labelers, forms.ModelMultipleChoiceField)
         labelers.queryset = _annotators()  # users added since start-up

@@ -1,8 +1,8 @@
 """Every main page fits a 390 px phone screen for each role, and so does the Django admin's
-index and every model list for a study admin: nothing scrolls the page sideways, and "Log out"
-stays on screen. So does a review round's adjudication page, where an admin marks an image
-problematic at that width. Also the API's Swagger UI renders its operations from our own
-server alone.
+index and every model list for a study admin, and the pages that create review rounds: nothing
+scrolls the page sideways, and "Log out" stays on screen. So does a review round's adjudication
+page, where an admin marks an image problematic at that width. Also the API's Swagger UI renders
+its operations from our own server alone.
 
 Runs in both passes of scripts/test (see test_class_pages.py for the live server and the worker).
 """
@@ -20,12 +20,14 @@ from labeling.guide.services import guide_entry_save
 from labeling.images.models import Image
 from labeling.images.services import image_create
 from labeling.review.services import review_consensus_apply
+from labeling.rounds.models import Answer, Round
 from labeling.taxonomy.models import Synset
 from tests.browser.helpers import log_in, problems_of
 from tests.helpers import make_user
-from tests.images.factories import picture, v2_source, val_source
+from tests.images.factories import make_images, picture, v2_source, val_source
 from tests.review.factories import make_review_round, predict
 from tests.review.test_services import judge_all
+from tests.rounds.factories import make_round
 from tests.taxonomy.factories import make_imagenet_classes
 
 pytestmark = pytest.mark.browser
@@ -238,4 +240,54 @@ def test_an_admin_marks_an_image_problematic_on_the_adjudication_page_at_phone_w
     with db:
         marked = Image.objects.get(pk=image.pk)
     assert marked.problematic and "A drawing of a fish" in marked.problematic_reason
+
+
+REVIEW_IMAGES = [f"ILSVRC2012_val_{n:08d}.JPEG" for n in (701, 702)]
+
+
+@pytest.fixture
+def review_study(transactional_db, serialized_db) -> Round:
+    """A study admin and an annotator, two val images with a model's prediction each, and an
+    evaluation round in which the annotator answered both: enough for both review creation
+    pages to make a round."""
+    make_imagenet_classes()
+    make_user("admin-maria", Role.ADMIN)
+    annotator = make_user("annotator-maria", Role.ANNOTATOR)
+    images = list(make_images(REVIEW_IMAGES).values())
+    for image in images:
+        predict(image, {"net-a": [GOLDFISH]})
+    evaluation = make_round(images, [annotator], name="Evaluation Dec")
+    for n, item in enumerate(evaluation.items.order_by("position")):
+        Answer.objects.create(
+            round_image=item, labeler=annotator, synset_id=TENCH, idempotency_key=f"k{n}"
+        )
+    return evaluation
+
+
+def test_the_review_round_creation_pages_work_at_phone_width(open_page, live_server, review_study):
+    page = open_page(**PHONE)
+    problems = []
+    log_in(page, live_server, "admin-maria", "/admin/review/reviewround/")
+
+    page.get_by_role("link", name="Create an annotation review round").click()
+    problems += [f"annotation review page: {p}" for p in fits(page, "Log out")]
+    page.get_by_label("Name").fill("Review at 390 px")
+    page.get_by_label("Images").fill("\n".join(REVIEW_IMAGES))
+    page.get_by_role("checkbox", name="annotator-maria").check()
+    page.get_by_role("button", name="Create an annotation review round").click()
+    expect(page.get_by_text("'Review at 390 px': 2 images, 4 candidates.")).to_be_visible()
+    problems += [f"after the annotation review: {p}" for p in fits(page, "Log out")]
+
+    page.goto(f"{live_server.url}/admin/review/reviewround/")
+    page.get_by_role("link", name="Create the final review of an evaluation round").click()
+    problems += [f"final review page: {p}" for p in fits(page, "Log out")]
+    page.get_by_label("Evaluation round").select_option(label="Evaluation Dec (open, 2 images)")
+    page.get_by_label("Name").fill("Final at 390 px")
+    page.get_by_role("checkbox", name="annotator-maria").check()
+    page.get_by_label("Seed").fill("2019")
+    page.get_by_role("button", name="Create the final review of an evaluation round").click()
+    expect(page.get_by_text("2 images, 4 candidates, seed 2019.")).to_be_visible()
+    problems += [f"after the final review: {p}" for p in fits(page, "Log out")]
+
+    assert not problems, "\n".join(problems)
     assert not problems_of(page), problems_of(page)

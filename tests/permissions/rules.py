@@ -256,8 +256,12 @@ ADMIN_MODELS: dict[str, AdminRule] = {
     "review.labelchange": AdminRule(READ_ONLY),
     "review.reviewround": AdminRule(
         {**FULL, "add": "403 403", "change": "200 ok"},
-        "made by review_round_create (a command), never by the add form",
-        extra={"review_reviewround_adjudicate": "200 ok"},
+        "made on its two creation pages or by commands, never by the add form",
+        extra={
+            "review_reviewround_adjudicate": "200 ok",
+            "review_reviewround_create_annotation_review": "200 ok",
+            "review_reviewround_create_final_review": "200 ok",
+        },
     ),
     "rounds.round": AdminRule(FULL),
     "rounds.answer": AdminRule(READ_ONLY, "answers are the labelers' work"),

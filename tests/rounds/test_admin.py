@@ -55,6 +55,21 @@ def test_unknown_names_are_listed_on_the_form_and_nothing_is_created(study_admin
     assert not Round.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["annotation_review", "final_review"])
+def test_the_add_form_makes_no_review_round_and_points_to_the_review_round_pages(
+    study_admin, images, kind
+):
+    client = login(study_admin)
+    assert (
+        "Create an annotation review round"
+        in client.get("/admin/rounds/round/add/").content.decode()
+    )
+    response = client.post("/admin/rounds/round/add/", add_form(kind=kind, add_images=VAL_NAMES[0]))
+    assert response.status_code == 200
+    assert "Select a valid choice" in str(response.context["adminform"].form.errors["kind"])
+    assert not Round.objects.exists()
+
+
 def test_images_are_pasted_into_a_draft_and_it_is_opened_and_closed_by_actions(study_admin, images):
     draft = make_round(images[:1], open=False, shuffle=True, seed=1)
     client = login(study_admin)
