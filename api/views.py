@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from api.fields import StringField
 from api.schema import error_responses
 from labeling.accounts.authentication import ExpiringTokenAuthentication, token_expires_at
 from labeling.accounts.login_limits import (
@@ -31,8 +32,8 @@ from labeling.accounts.services import token_get_or_create, token_revoke
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    username = StringField()
+    password = StringField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 TokenSerializer = inline_serializer(
