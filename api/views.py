@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -87,6 +87,13 @@ class TokenView(APIView):
             "has expired."
         ),
         request=TokenRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "A login",
+                value={"username": "rita", "password": "your password"},
+                request_only=True,
+            )
+        ],
         responses={
             200: TokenSerializer,
             400: OpenApiResponse(

@@ -57,8 +57,8 @@ from tests.rounds.helpers import GOLDFISH, SHARK, TENCH, next_item, post_answer
 from tests.scoring.factories import make_scored_round
 
 # Fuzzing examples per operation (fewer where the schema allows fewer), valid and invalid: about
-# 1,080 requests in all. The coverage phase has no such cap: its 2,455 cases, each as every
-# persona, are about 5,300 requests; the file takes about two minutes a pass.
+# 1,080 requests in all. The coverage phase has no such cap: its 2,452 cases and the schema's 6
+# examples, each as every persona, are about 5,300 requests; the file takes two minutes a pass.
 MAX_EXAMPLES = 25
 SEED = 20200713  # ICML 2020
 
@@ -136,9 +136,10 @@ def load_schema(*, phases: dict[str, bool]) -> schemathesis.BaseSchema:
 
 # Drawn data: the persona and path values are hypothesis draws, so it shrinks them too.
 FUZZING = load_schema(phases={"examples": False, "coverage": False, "fuzzing": True})
-# Schemathesis's own fixed cases: the schema's examples and the coverage phase's boundaries of
-# each parameter in turn (missing, wrong type, out of range, each enum value, undocumented
-# methods). They run only without `given`, so personas and path values are chosen in the test.
+# Schemathesis's own fixed cases: the schema's request examples and the coverage phase's
+# boundaries of each parameter in turn (missing, wrong type, out of range, each enum value,
+# undocumented methods), the others held at an example's values where the schema has one. They
+# run only without `given`, so personas and path values are chosen in the test.
 BOUNDARIES = load_schema(phases={"examples": True, "coverage": True, "fuzzing": False})
 
 
