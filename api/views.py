@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from api.fields import StringField
 from api.schema import error_responses
 from labeling.accounts.authentication import ExpiringTokenAuthentication, token_expires_at
 from labeling.accounts.login_limits import (
@@ -31,8 +32,8 @@ from labeling.accounts.services import token_get_or_create, token_revoke
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    username = StringField()
+    password = StringField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 TokenSerializer = inline_serializer(
@@ -86,6 +87,13 @@ class TokenView(APIView):
             "has expired."
         ),
         request=TokenRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "A login",
+                value={"username": "rita", "password": "your password"},
+                request_only=True,
+            )
+        ],
         responses={
             200: TokenSerializer,
             400: OpenApiResponse(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.fields import StringField
 from api.schema import ErrorSerializer
 from labeling.guide.documents import text_normalize
 from labeling.guide.models import DistinctionNote, GuideEntry, GuideFreeze, GuideRevision
@@ -111,8 +112,8 @@ class GuideEntrySerializer(serializers.ModelSerializer):
 
 
 class GuideEntryWriteSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    text = StringField(allow_blank=True, trim_whitespace=False)
+    comment = StringField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate_text(self, value: str) -> str:
         return text_normalize(value)
@@ -152,15 +153,15 @@ class DistinctionNoteSerializer(serializers.ModelSerializer):
 class DistinctionNoteWriteSerializer(serializers.Serializer):
     """The shape of a note; the service checks the title, the text and the classes."""
 
-    title = serializers.CharField(allow_blank=True)
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    title = StringField(allow_blank=True)
+    text = StringField(allow_blank=True, trim_whitespace=False)
     wnids = serializers.ListField(
         child=serializers.RegexField(
             rf"^{WNID}$", error_messages={"invalid": "Not a wnid (n + 8 digits)."}
         ),
         help_text="the classes the note tells apart (at least two)",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    comment = StringField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate_text(self, value: str) -> str:
         return text_normalize(value)
@@ -213,8 +214,8 @@ class GuideFreezeDetailSerializer(GuideFreezeSerializer):
 
 
 class GuideFreezeCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    name = StringField(max_length=200)
+    reason = StringField(required=False, allow_blank=True, default="")
 
 
 class GuideImportSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
@@ -113,6 +113,32 @@ ALREADY_RELEASED = {
     409: OpenApiResponse(ErrorSerializer, description="the freeze was already released")
 }
 
+# Request bodies as a client sends them: documentation, and the values schemathesis's coverage
+# phase holds the other fields at while it varies one (tests/api/test_fuzz.py).
+ENTRY_EXAMPLE = OpenApiExample(
+    "An entry",
+    value={"text": "Olive-green fish with small scales; often held by an angler.", "comment": ""},
+    request_only=True,
+)
+NOTE_EXAMPLE = OpenApiExample(
+    "A note",
+    value={
+        "title": "Tench or goldfish: colour and fins",
+        "text": "A goldfish is orange with a long tail fin; a tench is olive-green.",
+        "wnids": ["n01440764", "n01443537"],  # tench, goldfish
+        "comment": "from training batch 3",
+    },
+    request_only=True,
+)
+NOTE_CHANGE_EXAMPLE = OpenApiExample(
+    "A new text", value={"text": "A tench has small red eyes."}, request_only=True
+)
+FREEZE_EXAMPLE = OpenApiExample(
+    "A freeze",
+    value={"name": "Evaluation round 2", "reason": "the guide as the labelers saw it"},
+    request_only=True,
+)
+
 
 def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
     """The request's query parameters, checked by the serializer its view documents them with
@@ -165,6 +191,7 @@ class GuideEntryDetailView(GuideAPIMixin, APIView):
 
     @extend_schema(
         request=s.GuideEntryWriteSerializer,
+        examples=[ENTRY_EXAMPLE],
         responses={
             200: s.GuideEntrySerializer,
             201: s.GuideEntrySerializer,
@@ -227,6 +254,7 @@ class DistinctionNoteListView(GuideAPIMixin, generics.ListCreateAPIView):
     @extend_schema(
         request=s.DistinctionNoteWriteSerializer,
         responses={201: s.DistinctionNoteSerializer, **BAD, **AUTH, **FROZEN, **NOT_JSON},
+        examples=[NOTE_EXAMPLE],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         data = s.DistinctionNoteWriteSerializer(data=request.data)
@@ -258,7 +286,9 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
 
-    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=NOTE_WRITTEN)
+    @extend_schema(
+        request=s.DistinctionNoteWriteSerializer, examples=[NOTE_EXAMPLE], responses=NOTE_WRITTEN
+    )
     def put(self, request: Request, pk: int, partial: bool = False) -> Response:
         note = self._note(pk)
         data = s.DistinctionNoteWriteSerializer(data=request.data, partial=partial)
@@ -274,7 +304,11 @@ class DistinctionNoteDetailView(GuideAPIMixin, APIView):
         )
         return Response(s.DistinctionNoteSerializer(self._note(pk)).data)
 
-    @extend_schema(request=s.DistinctionNoteWriteSerializer, responses=NOTE_WRITTEN)
+    @extend_schema(
+        request=s.DistinctionNoteWriteSerializer,
+        examples=[NOTE_CHANGE_EXAMPLE],
+        responses=NOTE_WRITTEN,
+    )
     def patch(self, request: Request, pk: int) -> Response:
         return self.put(request, pk, partial=True)
 
@@ -405,6 +439,7 @@ class GuideFreezeListView(GuideAPIMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request=s.GuideFreezeCreateSerializer,
+        examples=[FREEZE_EXAMPLE],
         responses={201: s.GuideFreezeDetailSerializer, **BAD, **AUTH, **FROZEN, **NOT_JSON},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:

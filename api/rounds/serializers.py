@@ -6,6 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import StringField
 from api.pagination import page_size_field
 from labeling.review.models import Verdict
 from labeling.review.services import REASON_MAX_LENGTH
@@ -112,15 +113,15 @@ class EventsField(serializers.ListField):
 
 
 class AnswerRequestSerializer(serializers.Serializer):
-    item = serializers.CharField(max_length=32)
-    wnid = serializers.CharField(max_length=32)
+    item = StringField(max_length=32)
+    wnid = StringField(max_length=32)
     active_seconds = serializers.FloatField(
         help_text="the page's measure; clamped to [0, answered - served] by the server"
     )
     events = EventsField(max_length=MAX_EVENTS, allow_empty=True)
     picker = serializers.ChoiceField(choices=Picker.choices, required=False, default="")
     flag = serializers.ChoiceField(choices=Flag.choices, required=False, default="")
-    note = serializers.CharField(
+    note = StringField(
         max_length=NOTE_MAX_LENGTH,
         required=False,
         default="",
@@ -233,11 +234,11 @@ class ReviewNextItemSerializer(NextItemSerializer):
 class JudgmentRequestSerializer(serializers.Serializer):
     """One of: a verdict on a candidate; a class added to an item; an item flagged problematic."""
 
-    candidate = serializers.CharField(max_length=32, required=False)
+    candidate = StringField(max_length=32, required=False)
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
-    item = serializers.CharField(max_length=32, required=False)
-    add_wnid = serializers.CharField(max_length=32, required=False)
-    problematic = serializers.CharField(
+    item = StringField(max_length=32, required=False)
+    add_wnid = StringField(max_length=32, required=False)
+    problematic = StringField(
         max_length=REASON_MAX_LENGTH, required=False, help_text="why the item is problematic"
     )
 

@@ -38,6 +38,12 @@ def test_missing_fields_are_named_in_the_error(db):
     assert set(response.json()) == {"username", "password"}
 
 
+def test_a_number_as_the_username_is_refused_as_no_string(db):
+    response = APIClient().post("/api/auth/token/", {"username": 0, "password": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"username": ["Not a valid string."]}
+
+
 def test_schema_is_openapi_3_and_lists_the_token_endpoint(researcher):
     client = APIClient()
     token = client.post("/api/auth/token/", {"username": "rita", "password": PASSWORD}).json()

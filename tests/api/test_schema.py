@@ -235,3 +235,34 @@ def test_every_documented_error_has_the_json_error_body(schema):
         if int(status) >= 400 and "application/json" not in response.get("content", {})
     ]
     assert not bare, bare
+
+
+@pytest.mark.django_db
+def test_every_request_example_is_a_body_the_api_takes_as_written(schema, world, everyone_role):
+    """A request example is what a client copies (and what schemathesis's coverage phase holds
+    the other fields at): sent as written it is accepted, the login's refused only for its
+    made-up password. The freeze goes last, as it freezes the guide."""
+    examples = sorted(
+        (path.endswith("/freeze/"), path, method, example["value"])
+        for path, method, operation in operations(schema)
+        for example in operation.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("examples", {})
+        .values()
+    )
+    assert [f"{method.upper()} {path}" for _, path, method, _ in examples] == [
+        "POST /api/auth/token/",
+        "PUT /api/guide/entries/{wnid}/",
+        "POST /api/guide/notes/",
+        "PATCH /api/guide/notes/{id}/",
+        "PUT /api/guide/notes/{id}/",
+        "POST /api/guide/freeze/",
+    ]
+    client = api_client_for(everyone_role)
+    for _, path, method, body in examples:
+        response = getattr(client, method)(url_for(path, world), body, format="json")
+        if path == "/api/auth/token/":
+            assert response.status_code == 400 and "Unable to log in" in response.json()["detail"]
+        else:
+            assert response.status_code in (200, 201), (method, path, response.content)

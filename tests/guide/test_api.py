@@ -175,6 +175,31 @@ def test_entries_exist_only_for_classes(classes, annotator):
     assert response.status_code == 400 and "text" in response.json()
 
 
+def test_numbers_where_the_guide_wants_text_are_400_and_nothing_is_written(
+    classes, annotator, study_admin
+):
+    client = api_client_for(annotator)
+    writes = [
+        ("put", "/api/guide/entries/n02094114/", {"text": 0}, "text"),
+        ("put", "/api/guide/entries/n02094114/", {"text": "", "comment": 0}, "comment"),
+        (
+            "post",
+            "/api/guide/notes/",
+            {"title": 5, "text": "x", "wnids": ["n02094114", "n02094258"]},
+            "title",
+        ),
+    ]
+    for method, url, body, field in writes:
+        response = getattr(client, method)(url, body, format="json")
+        assert response.status_code == 400, (body, response.content)
+        assert response.json() == {field: ["Not a valid string."]}
+    response = api_client_for(study_admin).post("/api/guide/freeze/", {"name": 0}, format="json")
+    assert response.status_code == 400 and response.json() == {"name": ["Not a valid string."]}
+    assert not GuideEntry.objects.exists()
+    assert not DistinctionNote.objects.exists()
+    assert not GuideFreeze.objects.exists()
+
+
 # --- Notes ------------------------------------------------------------------------------------
 
 

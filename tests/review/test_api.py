@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from labeling.review.models import Judgment, RoundCandidate
+from labeling.review.models import Judgment, ReviewFlag, RoundCandidate
 from tests.helpers import api_client_for, login, sent_twice_at_once
 from tests.review.conftest import GOLDFISH, SHARK, TENCH, TIGER_SHARK
 from tests.review.factories import make_review_round
@@ -93,6 +93,15 @@ def test_judgments_201_then_200_for_a_repeat_and_next_moves_on_when_the_image_is
 def test_a_malformed_body_is_400(images, reviewers, body):
     round = make_review_round(images, reviewers)
     assert post(api_client_for(reviewers[0]), round, body).status_code == 400
+
+
+def test_a_number_as_the_reason_an_item_is_problematic_is_400_and_flags_nothing(images, reviewers):
+    round = make_review_round(images, reviewers)
+    client = api_client_for(reviewers[0])
+    response = post(client, round, {"item": next_of(client, round)["item"], "problematic": 5})
+    assert response.status_code == 400
+    assert response.json() == {"problematic": ["Not a valid string."]}
+    assert not ReviewFlag.objects.exists()
 
 
 def test_an_unknown_wnid_is_400_and_a_later_item_409(images, reviewers):

@@ -336,6 +336,7 @@ def test_a_wnid_that_is_not_a_class_is_rejected(client, evaluation, wnid, messag
         ({"picker": "telepathy"}, "picker"),
         ({"flag": "boring"}, "flag"),
         ({"note": "n" * 2001}, "note"),
+        ({"note": 5}, "note"),  # a number is no text (DRF would store "5")
     ],
 )
 def test_malformed_answers_are_400_with_the_field_at_fault(client, evaluation, change, field):
