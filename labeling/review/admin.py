@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from labeling.accounts.roles import Role, signed_in
 from labeling.admin_mixins import ReadOnlyAdmin
+from labeling.images.models import ImageSource
 from labeling.review.models import (
     Candidate,
     ConsensusRule,
@@ -32,6 +33,7 @@ from labeling.review.models import (
 )
 from labeling.review.selectors import (
     adjudication_queue,
+    images_awaiting_review,
     review_agreement,
     review_candidate_count,
     review_change_report,
@@ -93,9 +95,18 @@ class _ReviewRoundForm(forms.Form):
 
 class AnnotationReviewForm(_ReviewRoundForm):
     kind, title = "annotation review round", "Create an annotation review round"
-    field_order = ["name", "images", "reviewers", "hide_model_counts", "consensus_rule"]
+    field_order = [
+        "name",
+        "images",
+        "awaiting_sources",
+        "awaiting_limit",
+        "reviewers",
+        "hide_model_counts",
+        "consensus_rule",
+    ]
 
     images = forms.CharField(
+        required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Image names, one per line, as in the annotation files (ImageNet val file "
         "name or ImageNetV2 id); # starts a comment. Reviewed in this order. Each image's "
@@ -108,11 +119,46 @@ class AnnotationReviewForm(_ReviewRoundForm):
         "anchoring); the candidates are then listed in an order shuffled with a recorded seed",
     )
 
+    awaiting_sources = forms.MultipleChoiceField(
+        required=False,
+        label="Or every image awaiting review from",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="instead of names: the images of these sources with model predictions, no "
+        "final labels, not problematic and in no annotation review round yet (by source and name)",
+    )
+    awaiting_limit = forms.IntegerField(
+        required=False, min_value=1, label="At most", help_text="the first this many of them"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sources = self.fields["awaiting_sources"]
+        assert isinstance(sources, forms.MultipleChoiceField)
+        sources.choices = [
+            (source.slug, f"{source.name} ({source.slug})")
+            for source in ImageSource.objects.order_by("slug")
+        ]
+
     def clean_images(self) -> list[int]:
         image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["images"]))
         if problems:
             raise forms.ValidationError(problems)
         return image_ids
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        listed, sources = data.get("images"), data.get("awaiting_sources")
+        if "images" not in data:
+            return data  # the list's problems are shown already
+        if listed and sources:
+            self.add_error("awaiting_sources", "Either list the images or take those awaiting.")
+        elif sources:
+            data["images"] = images_awaiting_review(
+                sources=sources, limit=data.get("awaiting_limit")
+            )
+            if not data["images"]:
+                self.add_error("awaiting_sources", "No image of these sources awaits review.")
+        return data  # no images at all: the service says so
 
     def create(self, *, by: User) -> Round:
         data = self.cleaned_data

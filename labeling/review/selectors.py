@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef
 
+from labeling.images.models import Image
+from labeling.predictions.models import ModelPrediction
 from labeling.review.models import (
     Candidate,
+    ImageLabel,
     Judgment,
     ReviewFlag,
     ReviewOutcome,
@@ -19,7 +24,7 @@ from labeling.review.models import (
     RoundCandidate,
     Verdict,
 )
-from labeling.rounds.models import Round
+from labeling.rounds.models import Round, RoundImage, RoundKind
 from labeling.taxonomy.models import Synset
 
 JUDGED_VERDICTS = (Verdict.CORRECT, Verdict.WRONG, Verdict.UNCLEAR)  # what agreement counts
@@ -192,3 +197,23 @@ def review_change_report(*, round: Round) -> ChangeReport:
 def review_candidate_count(*, round: Round) -> int:
     """How many candidates the round asks its reviewers to judge (every image's, together)."""
     return RoundCandidate.objects.filter(round=round).count()
+
+
+def images_awaiting_review(*, sources: Sequence[str], limit: int | None = None) -> list[int]:
+    """Ids of the images of these sources that an annotation review is still to judge: they
+    have model predictions or candidates, no final labels, are not problematic and are in
+    no annotation review round yet. By source and name, so the same call picks the same images;
+    the first `limit` if given."""
+    reviewed = RoundImage.objects.filter(round__kind=RoundKind.ANNOTATION_REVIEW).values("image_id")
+    images = (
+        Image.objects.filter(source__slug__in=list(sources), problematic=False)
+        .filter(
+            Exists(ModelPrediction.objects.filter(image=OuterRef("pk")))
+            | Exists(Candidate.objects.filter(image=OuterRef("pk")))
+        )
+        .exclude(Exists(ImageLabel.objects.filter(image=OuterRef("pk"))))
+        .exclude(pk__in=reviewed)
+        .order_by("source__slug", "original_name")
+        .values_list("pk", flat=True)
+    )
+    return list(images if limit is None else images[:limit])

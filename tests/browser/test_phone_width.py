@@ -272,7 +272,7 @@ def test_the_review_round_creation_pages_work_at_phone_width(open_page, live_ser
     page.get_by_role("link", name="Create an annotation review round").click()
     problems += [f"annotation review page: {p}" for p in fits(page, "Log out")]
     page.get_by_label("Name").fill("Review at 390 px")
-    page.get_by_label("Images").fill("\n".join(REVIEW_IMAGES))
+    page.get_by_role("textbox", name="Images").fill("\n".join(REVIEW_IMAGES))
     page.get_by_role("checkbox", name="annotator-maria").check()
     page.get_by_role("button", name="Create an annotation review round").click()
     expect(page.get_by_text("'Review at 390 px': 2 images, 4 candidates.")).to_be_visible()

@@ -374,3 +374,40 @@ def test_only_study_admins_reach_the_creation_pages(
     assert login(staff).get(page).status_code == 403
     assert login(staff).post(page, data).status_code == 403
     assert list(Round.objects.all()) == [evaluation]
+
+
+def test_the_annotation_review_page_can_take_the_images_awaiting_review(
+    images, reviewers, study_admin
+):
+    client = login(study_admin)
+    round, message = made_on_the_page(
+        client,
+        ANNOTATION_PAGE,
+        {
+            "name": "Pool",
+            "awaiting_sources": ["imagenet-val"],
+            "awaiting_limit": "1",
+            "reviewers": [reviewers[0].pk],
+            "consensus_rule": "unanimous",
+        },
+    )
+    assert message.startswith("Created and opened annotation review round 'Pool': 1 images")
+    assert list(round.items.values_list("image_id", flat=True)) == [images[0].pk]
+
+    both = client.post(
+        ANNOTATION_PAGE,
+        {
+            "name": "Both",
+            "images": NAMES[1],
+            "awaiting_sources": ["imagenet-val"],
+            "reviewers": [reviewers[0].pk],
+            "consensus_rule": "unanimous",
+        },
+    ).content.decode()
+    neither = client.post(
+        ANNOTATION_PAGE,
+        {"name": "Neither", "reviewers": [reviewers[0].pk], "consensus_rule": "unanimous"},
+    ).content.decode()
+    assert "Either list the images or take those awaiting." in both
+    assert "Neither has no images yet" in neither
+    assert not Round.objects.filter(name__in=["Both", "Neither"]).exists()

@@ -8,7 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from labeling.images.models import ImageSource
 from labeling.review.models import ConsensusRule
+from labeling.review.selectors import images_awaiting_review
 from labeling.review.services import review_round_create
 from labeling.rounds.image_lists import image_list_file_resolve, labelers_resolve
 from labeling.rounds.models import RoundKind
@@ -30,7 +32,8 @@ class Command(BaseCommand):
     help = (
         "Create an annotation review round. --images FILE lists its images, one name per line "
         "(ImageNet val file name or ImageNetV2 40-hex id; # comments; - reads stdin), reviewed in "
-        "that order. Each image's candidates: its original label, every class a model predicted "
+        "that order; or --awaiting SOURCES [--limit N] takes the images still to review. "
+        "Each image's candidates: its original label, every class a model predicted "
         "(with how many models) and every class already a candidate; reviewers may add more. "
         "Any unknown image or reviewer rejects the whole command and nothing is written. The "
         "new round's id is the last line of the output."
@@ -38,7 +41,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--name", required=True, help="the round's name")
-        parser.add_argument("--images", required=True, metavar="FILE", help="image names, or -")
+        chosen = parser.add_mutually_exclusive_group(required=True)
+        chosen.add_argument("--images", metavar="FILE", help="image names, or -")
+        chosen.add_argument(
+            "--awaiting",
+            metavar="SOURCES",
+            help="instead of a list: every image of these comma-separated sources that has "
+            "model predictions, no final labels, is not problematic and is in no annotation "
+            "review round yet (by source and name)",
+        )
+        parser.add_argument(
+            "--limit", type=int, metavar="N", help="with --awaiting: the first N of them"
+        )
         reviewers_option(parser)
         parser.add_argument(
             "--hide-model-counts",
@@ -47,10 +61,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            image_ids, problems = image_list_file_resolve(options["images"])
-        except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"--images {options['images']}: cannot read it ({error})") from None
+        if options["limit"] is not None and (options["awaiting"] is None or options["limit"] < 1):
+            raise CommandError("--limit goes with --awaiting and is at least 1")
+        if options["awaiting"] is not None:
+            sources = [slug.strip() for slug in options["awaiting"].split(",") if slug.strip()]
+            known = set(ImageSource.objects.filter(slug__in=sources).values_list("slug", flat=True))
+            problems = [
+                f"--awaiting: no image source {slug!r}" for slug in sources if slug not in known
+            ]
+            image_ids = images_awaiting_review(sources=sources, limit=options["limit"])
+            if not image_ids and not problems:
+                problems.append(f"--awaiting: no image of {', '.join(sources)} awaits review")
+        else:
+            try:
+                image_ids, problems = image_list_file_resolve(options["images"])
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(
+                    f"--images {options['images']}: cannot read it ({error})"
+                ) from None
         reviewers, reviewer_problems = labelers_resolve(options["reviewers"].split(","))
         problems += [f"--reviewers: {problem}" for problem in reviewer_problems]
         if not image_ids and not problems:
