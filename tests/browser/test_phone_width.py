@@ -168,7 +168,8 @@ def test_the_django_admin_fits_a_phone_for_a_study_admin(browser, live_server, s
         )
         assert len(lists) >= 10, lists
         problems += [f"/admin/: {p}" for p in fits(page, "Log out")]
-        for path in lists:
+        # And the round add form, with its per-class draw and guide freeze.
+        for path in [*lists, "/admin/rounds/round/add/"]:
             response = page.goto(f"{live_server.url}{path}")
             if response.status != 200:
                 problems.append(f"{path}: status {response.status}")
