@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,6 +28,36 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def server_environment(tmp: Path, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of the app served as deployed (DEBUG off, a secret of its own, files in
+    `tmp`) on `database_url`; `extra` adds or overrides variables (the broker, say)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "labeling.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "VAR_DIR": str(tmp / "var"),
+        "MEDIA_ROOT": str(tmp / "media"),
+        "STATIC_ROOT": str(tmp / "static"),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def redis_queue_delete(url: str, queue: str) -> None:
+    """Delete a benchmark's Celery queue and its bindings from Redis; a failure is printed, never
+    raised (cleanup must not hide the result)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(url).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
+    except Exception as error:  # noqa: BLE001
+        print(f"could not delete the Redis queue {queue}: {error}")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -31,7 +31,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import free_port, server_environment  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 IMAGES_PER_SOURCE = 20_000
@@ -143,12 +146,6 @@ def researcher_token() -> str:
     return key
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def peak_mb(pid: int) -> tuple[float, float]:
     """(current RSS, high-water mark) of a process, in MB."""
     fields = dict(
@@ -205,17 +202,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-export-"))
     name = args.database or f"bench_export_{os.getpid()}"
     keep = args.keep or bool(args.database)
-    env = {
-        "DJANGO_SETTINGS_MODULE": "labeling.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "VAR_DIR": str(tmp / "var"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DATABASE_URL": f"{PG_SERVER}/{name}",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_environment(tmp, f"{PG_SERVER}/{name}")
     os.environ.update(env)
     for variable in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
         os.environ.pop(variable, None)

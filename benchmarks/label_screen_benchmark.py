@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import shutil
 import signal
 import statistics
@@ -38,7 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, percentile, photo_like, val_images_create  # noqa: E402
+from common import (  # noqa: E402
+    free_port,
+    percentile,
+    photo_like,
+    server_environment,
+    val_images_create,
+)
 from import_predictions_benchmark import write_result  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,20 +56,6 @@ QUERIES = [
 ]  # fmt: skip
 REFERENCES_PER_CLASS = 4
 EXTRA_REFERENCE_CLASSES = 40  # other classes with references, so most results show thumbnails
-
-
-def environment(tmp: Path) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "labeling.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "VAR_DIR": str(tmp / "var"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def prepare(images: int) -> int:
@@ -200,7 +191,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-label-screen-"))
-    env = environment(tmp)
+    env = server_environment(tmp, f"sqlite:///{tmp / 'db.sqlite3'}")
     os.environ.update(env)
     server = None
     try:

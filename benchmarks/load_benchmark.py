@@ -44,7 +44,6 @@ import json
 import math
 import os
 import random
-import secrets
 import shutil
 import socket
 import sys
@@ -65,6 +64,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import (  # noqa: E402
     free_port,
     percentile,
+    redis_queue_delete,
+    server_environment,
     start_celery_worker,
     start_gunicorn,
     stop,
@@ -519,19 +520,9 @@ def main() -> None:
     pg_name = f"bench_load_{os.getpid()}"
     queue = f"bench-load-{os.getpid()}"
     redis_url = f"{REDIS_SERVER}/{args.redis_db}"
-    env = {
-        "DJANGO_SETTINGS_MODULE": "labeling.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "VAR_DIR": str(tmp / "var"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DATABASE_URL": f"{PG_SERVER}/{pg_name}",
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_QUEUE": queue,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_environment(
+        tmp, f"{PG_SERVER}/{pg_name}", CELERY_BROKER_URL=redis_url, CELERY_QUEUE=queue
+    )
     for name in ("CELERY_RESULT_BACKEND", "CELERY_WORKER_NAME", "REDIS_URL"):
         os.environ.pop(name, None)
     rng = random.Random(args.seed)
@@ -590,14 +581,7 @@ def main() -> None:
         stop(worker)
         close_connections()
         drop_postgres(pg_name)
-        try:
-            import redis
-
-            redis.Redis.from_url(redis_url).delete(
-                queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-            )
-        except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
-            print(f"could not delete the Redis queue {queue}: {error}")
+        redis_queue_delete(redis_url, queue)
         for log in ("gunicorn.log", "worker.log"):
             lines = (
                 (tmp / log).read_text(errors="replace").splitlines() if (tmp / log).exists() else []

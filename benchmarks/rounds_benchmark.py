@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import redis_queue_delete  # noqa: E402
 from import_predictions_benchmark import (  # noqa: E402
     PG_SERVER,
     close_connections,
@@ -375,14 +376,7 @@ def main() -> None:
         close_connections()
         if args.database == "postgres":
             drop_postgres(pg_name)
-            try:
-                import redis
-
-                redis.Redis.from_url(REDIS_URL).delete(
-                    queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-                )
-            except Exception as error:  # noqa: BLE001 - cleanup must not hide the result
-                print(f"could not delete the Redis queue {queue}: {error}")
+            redis_queue_delete(REDIS_URL, queue)
         if args.keep:
             print(f"kept {tmp}")
         else:
