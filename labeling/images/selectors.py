@@ -14,7 +14,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from labeling.accounts.roles import Role, user_roles
-from labeling.images.models import AnnotatorCopy, Image, ReferenceImage
+from labeling.images.models import AnnotatorCopy, Image, ImageSource, ReferenceImage
 from labeling.importing.batch import chunked
 from labeling.taxonomy.models import Synset
 
@@ -216,3 +216,11 @@ def image_clashes_find(*, sha256s: Iterable[str]) -> dict[str, str]:
                 f"answer): delete that reference first",
             )
     return clashes
+
+
+def image_source_choices() -> list[tuple[str, str]]:
+    """Every image source as a form choice: (slug, "name (slug)"), by slug."""
+    return [
+        (source.slug, f"{source.name} ({source.slug})")
+        for source in ImageSource.objects.order_by("slug")
+    ]

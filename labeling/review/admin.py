@@ -13,15 +13,15 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from labeling.accounts.roles import Role, signed_in
+from labeling.accounts.roles import signed_in
+from labeling.accounts.selectors import annotators
 from labeling.admin_mixins import ReadOnlyAdmin
-from labeling.images.models import ImageSource
+from labeling.images.selectors import image_source_choices
 from labeling.review.models import (
     Candidate,
     ConsensusRule,
@@ -49,10 +49,6 @@ from labeling.rounds.image_lists import image_list_parse, image_list_resolve
 from labeling.rounds.models import Round, RoundImage, RoundKind
 
 
-def _annotators() -> QuerySet:
-    return get_user_model().objects.filter(groups__name=Role.ANNOTATOR).order_by("username")
-
-
 class _ReviewRoundForm(forms.Form):
     """What both kinds of review round ask for. The forms check the shape of what is typed;
     the services decide whether it makes a round (their refusals are shown on the form)."""
@@ -78,7 +74,7 @@ class _ReviewRoundForm(forms.Form):
         super().__init__(*args, **kwargs)
         reviewers = self.fields["reviewers"]
         assert isinstance(reviewers, forms.ModelMultipleChoiceField)
-        reviewers.queryset = _annotators()  # users added since start-up
+        reviewers.queryset = annotators()  # users added since start-up
 
     def create(self, *, by: User) -> Round:
         """The round, made of the cleaned data by the service its command uses."""
@@ -134,10 +130,7 @@ class AnnotationReviewForm(_ReviewRoundForm):
         super().__init__(*args, **kwargs)
         sources = self.fields["awaiting_sources"]
         assert isinstance(sources, forms.MultipleChoiceField)
-        sources.choices = [
-            (source.slug, f"{source.name} ({source.slug})")
-            for source in ImageSource.objects.order_by("slug")
-        ]
+        sources.choices = image_source_choices()
 
     def clean_images(self) -> list[int]:
         image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["images"]))

@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BLANK_CHOICE_DASH, QuerySet
@@ -17,11 +16,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from labeling.accounts.roles import Role, signed_in
+from labeling.accounts.roles import signed_in
+from labeling.accounts.selectors import annotators
 from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.guide.selectors import guide_active_freeze
 from labeling.guide.services import GuideFrozen
-from labeling.images.models import ImageSource
+from labeling.images.selectors import image_source_choices
 from labeling.rounds.image_lists import image_list_parse, image_list_resolve
 from labeling.rounds.models import (
     EVALUATION_SOURCES,
@@ -48,10 +48,6 @@ from labeling.rounds.services import (
 )
 
 
-def _annotators() -> QuerySet:
-    return get_user_model().objects.filter(groups__name=Role.ANNOTATOR).order_by("username")
-
-
 class RoundForm(forms.ModelForm):
     add_images = forms.CharField(
         required=False,
@@ -60,7 +56,7 @@ class RoundForm(forms.ModelForm):
         "name or ImageNetV2 id); # starts a comment. Only while the round is a draft.",
     )
     add_labelers = forms.ModelMultipleChoiceField(
-        queryset=_annotators(), required=False, help_text="annotators to assign"
+        queryset=annotators(), required=False, help_text="annotators to assign"
     )
     shuffle = forms.BooleanField(
         required=False,
@@ -115,14 +111,11 @@ class RoundForm(forms.ModelForm):
             )
         labelers = self.fields["add_labelers"]
         assert isinstance(labelers, forms.ModelMultipleChoiceField)
-        labelers.queryset = _annotators()  # users added since start-up
+        labelers.queryset = annotators()  # users added since start-up
         sources = self.fields["sample_sources"]
         assert isinstance(sources, forms.MultipleChoiceField)
         sources.initial = list(EVALUATION_SOURCES)
-        sources.choices = [
-            (source.slug, f"{source.name} ({source.slug})")
-            for source in ImageSource.objects.order_by("slug")
-        ]
+        sources.choices = image_source_choices()
 
     def clean_add_images(self) -> list[int]:
         image_ids, problems = image_list_resolve(image_list_parse(self.cleaned_data["add_images"]))

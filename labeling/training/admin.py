@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 
-from labeling.accounts.roles import Role, signed_in
+from labeling.accounts.roles import signed_in
+from labeling.accounts.selectors import annotators
 from labeling.admin_mixins import ReadOnlyAdmin
 from labeling.rounds.models import Round
 from labeling.training.models import AnswerStat, ReviewComment, TrainingRequest
@@ -50,9 +51,7 @@ class TrainingRoundForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["labelers"].queryset = (  # type: ignore[attr-defined]
-            get_user_model().objects.filter(groups__name=Role.ANNOTATOR).order_by("username")
-        )
+        self.fields["labelers"].queryset = annotators()  # type: ignore[attr-defined]
 
 
 @admin.register(TrainingRequest)
